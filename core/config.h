@@ -1,0 +1,47 @@
+#pragma once
+// The model's shape, with the keys and defaults of HF's LlamaConfig.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace kvscope::core {
+
+struct LlamaConfig {
+  std::string name;  // preset name or model directory, for messages and exports
+  int vocab_size = 32000;
+  int hidden_size = 4096;
+  int intermediate_size = 11008;
+  int num_hidden_layers = 32;
+  int num_attention_heads = 32;
+  int num_key_value_heads = 32;
+  int head_dim = 0;  // 0: hidden_size / num_attention_heads, as HF does when the key is absent
+  double rms_norm_eps = 1e-6;
+  double rope_theta = 10000.0;
+  int max_position_embeddings = 2048;
+  bool tie_word_embeddings = false;
+
+  int head_size() const { return head_dim > 0 ? head_dim : hidden_size / num_attention_heads; }
+  int kv_groups() const { return num_attention_heads / num_key_value_heads; }
+  int64_t parameter_count() const;
+
+  // Throws ConfigError naming `source` and the field when the config cannot describe a model.
+  void validate(const std::string& source) const;
+};
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Parses HF config.json text; `source` names the file in errors. Validates.
+LlamaConfig config_from_json_text(const std::string& text, const std::string& source);
+LlamaConfig load_config_file(const std::string& path);
+nlohmann::ordered_json config_to_json(const LlamaConfig& config);
+
+// Built-in presets: the config.json files under assets/presets/, compiled into the binary.
+std::vector<std::string> preset_names();
+bool is_preset(const std::string& name);
+LlamaConfig preset_config(const std::string& name);
+inline constexpr const char* kDefaultModel = "seed-tiny";
+
+}  // namespace kvscope::core

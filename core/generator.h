@@ -1,0 +1,73 @@
+#pragma once
+// Generation one step at a time, cached (two prefill schemes) or uncached, as in the seed notes.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/kv_cache.h"
+#include "core/model.h"
+#include "trace/event.h"
+
+namespace kvscope::core {
+
+enum class CacheMode { Cached, Uncached };
+enum class PrefillScheme {
+  AllButLast,  // seed 000: prefill N-1 tokens, then the last prompt token takes the decode path
+  All,         // HF generate and seed 004's toy module: prefill all N and predict from the last row
+};
+
+const char* cache_mode_name(CacheMode m);
+const char* prefill_scheme_name(PrefillScheme p);
+
+struct GenerationOptions {
+  CacheMode mode = CacheMode::Cached;
+  PrefillScheme prefill = PrefillScheme::AllButLast;
+  int new_tokens = 8;  // how many tokens to generate
+};
+
+// What one step did, with the shapes the `generate` log prints (HF style, batch axis included).
+struct StepResult {
+  trace::StepRecord record;
+  std::vector<std::vector<float>> last_logits;  // [batch][V], empty in meta mode or when no token was predicted
+  std::vector<int64_t> input_ids_shape;         // [B, T]
+  std::vector<int64_t> logits_shape;            // [B, T_logits, V], empty when no logits
+  std::vector<int64_t> key_cache_shape;         // layer 0 [B, nkv, S, hd], empty for uncached steps
+  std::vector<int64_t> attn_shape;              // [B, nh, T, S]
+};
+
+class Generator {
+ public:
+  // prompts: batch x N ids (all the same length N >= 1; N >= 2 for the all-but-last scheme).
+  // Throws std::invalid_argument naming the problem (ids out of vocab, too long for max_position_embeddings, ...).
+  Generator(LlamaModel& model, std::vector<std::vector<int32_t>> prompts, GenerationOptions options,
+            trace::Sink* sink);
+
+  bool done() const;
+  StepResult step();
+  int step_index() const { return step_; }
+  int total_steps() const;
+  int generated() const { return generated_; }
+  const std::vector<std::vector<int32_t>>& sequences() const { return sequences_; }
+  const GenerationOptions& options() const { return options_; }
+  int64_t kv_cache_allocated_bytes() const { return cache_ ? cache_->allocated_bytes() : 0; }
+
+ private:
+  StepResult cached_step();
+  StepResult uncached_step();
+  std::vector<int32_t> column(int from, int count) const;  // ids [batch, count] of every sequence
+
+  LlamaModel& model_;
+  GenerationOptions options_;
+  trace::Sink* sink_;
+  int batch_, prompt_len_;
+  std::vector<std::vector<int32_t>> sequences_;
+  std::optional<KvCache> cache_;
+  int step_ = 0;
+  int generated_ = 0;
+  int predict_ids_event_ = -1;   // the ids the next decode step starts from
+  int last_input_ids_event_ = -1;
+  int last_next_tokens_event_ = -1;
+};
+
+}  // namespace kvscope::core

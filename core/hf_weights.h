@@ -1,0 +1,18 @@
+#pragma once
+// Weights of an HF model directory: config.json + model.safetensors, or a sharded
+// model.safetensors.index.json. F32, F16 and BF16 tensors are converted to float32.
+#include <string>
+
+#include "core/config.h"
+#include "core/safetensors.h"
+#include "core/weights.h"
+
+namespace kvscope::core {
+
+// Throws WeightsError naming the file and the tensor when anything is missing, malformed or mis-shaped.
+LlamaWeights load_hf_weights(const std::string& dir, const LlamaConfig& config);
+
+// Writes config.json and model.safetensors (atomically) in `dtype`; used by tests and `kvscope save-weights`.
+void save_hf_weights(const std::string& dir, const LlamaConfig& config, LlamaWeights& weights, DType dtype);
+
+}  // namespace kvscope::core

@@ -1,0 +1,57 @@
+#pragma once
+// The LLaMA forward pass with HF LlamaForCausalLM semantics, emitting one trace event per tensor.
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "core/config.h"
+#include "core/kv_cache.h"
+#include "core/weights.h"
+#include "trace/event.h"
+
+namespace kvscope::core {
+
+class RunState;
+
+// One forward pass over T new tokens per sequence.
+struct PassInput {
+  trace::Phase phase = trace::Phase::Prefill;  // Prefill/Decode use and fill the cache; Full uses none
+  int step = 0;
+  int batch = 1;
+  int tokens = 0;                 // T
+  std::span<const int32_t> ids;   // [batch, T], row-major
+  int ids_event = -1;             // the trace event holding these ids
+  bool predict = true;            // compute logits and next tokens (a cached prefill of all-but-last does not)
+};
+
+struct PassOutput {
+  std::vector<int32_t> next_tokens;       // [batch], empty when !predict
+  std::vector<std::vector<float>> logits; // last row per sequence, [batch][V]; empty in meta mode or when !predict
+  int next_tokens_event = -1;
+};
+
+class LlamaModel {
+ public:
+  // No weights: meta mode. Every event is emitted with its true shape and no arithmetic is done.
+  LlamaModel(LlamaConfig config, std::optional<LlamaWeights> weights);
+  ~LlamaModel();
+  LlamaModel(LlamaModel&&) noexcept;
+
+  const LlamaConfig& config() const { return config_; }
+  bool meta() const { return !weights_.has_value(); }
+  const LlamaWeights& weights() const { return *weights_; }
+
+  // Scratch buffers are sized for passes of up to max_tokens tokens over max_len positions, once.
+  void reserve(int batch, int max_tokens, int max_len);
+
+  // cache is required for Prefill and Decode passes and ignored for Full ones.
+  PassOutput forward(const PassInput& in, KvCache* cache, trace::Sink* sink);
+
+ private:
+  LlamaConfig config_;
+  std::optional<LlamaWeights> weights_;
+  std::unique_ptr<RunState> state_;
+};
+
+}  // namespace kvscope::core

@@ -1,0 +1,98 @@
+#pragma once
+// One trace event per intermediate tensor, and the runs and documents that hold them.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "trace/axis.h"
+#include "trace/op.h"
+#include "trace/tensor_view.h"
+
+namespace kvscope::trace {
+
+enum class Phase { Prefill, Decode, Full };
+std::string_view phase_name(Phase p);
+std::optional<Phase> phase_from_name(std::string_view name);
+
+struct Stats {
+  double min = 0, max = 0, mean = 0, std = 0;
+};
+
+struct Event {
+  int id = -1;
+  std::string name;
+  std::vector<int64_t> shape;
+  std::vector<std::string> dims;     // English label per axis
+  std::vector<std::string> dims_zh;  // the seed's Chinese label per axis
+  int layer = -1;                    // -1 outside the decoder layers
+  int step = 0;
+  Phase phase = Phase::Prefill;
+  Op op = Op::Input;
+  std::vector<int> inputs;           // ids of the events this tensor was computed from
+  std::string dtype = "float32";     // or "int32" for ids
+  std::optional<Stats> stats;
+  // Row-major values. "all": the whole tensor; "last_row": only the last index of the token axis
+  // (the second-to-last axis), kept for logits too large to store whole.
+  std::optional<std::vector<float>> values;
+  std::string values_of;
+
+  int64_t numel() const;
+};
+
+// What an emitter knows at the call site; it allocates nothing, so an emit with no sink is free.
+struct EventSpec {
+  const char* name = "";
+  Op op = Op::Input;
+  TensorView view;
+  std::array<Axis, kMaxRank> axes{};
+  int layer = -1;
+  int step = 0;
+  Phase phase = Phase::Prefill;
+  std::span<const int> inputs;
+};
+
+// Receives events as the model computes them; returns the new event's id.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual int record(const EventSpec& spec) = 0;
+  virtual int next_id() const = 0;  // the id the next event will get
+};
+
+// One generation step of a run, as the trace's consumers need it.
+struct StepRecord {
+  int step = 0;
+  Phase phase = Phase::Prefill;
+  int tokens_in = 0;          // tokens per sequence pushed through the layers in this step
+  int cache_len = 0;          // cached positions before the step (0 for uncached runs)
+  int generated_index = -1;   // which generated token this step produced, -1 for none
+  std::vector<int> next_tokens;  // one per sequence, empty when the step predicts nothing
+  int64_t kv_cache_bytes = 0;    // bytes of the cache in use after the step
+  double ms = 0;                 // wall time of the forward pass
+  int first_event = 0;           // events [first_event, end_event) belong to this step
+  int end_event = 0;
+};
+
+struct Run {
+  std::string mode;     // "cached" or "uncached"
+  std::string prefill;  // "all-but-last" or "all" for cached runs, empty otherwise
+  int batch = 1;
+  std::vector<int> prompt;  // the first sequence's prompt
+  std::vector<StepRecord> steps;
+  std::vector<Event> events;
+};
+
+struct Document {
+  static constexpr int kSchemaVersion = 1;
+  int schema_version = kSchemaVersion;
+  nlohmann::ordered_json model;  // the model config, as HF config.json keys
+  bool meta = false;             // shapes only: no values were computed
+  std::vector<Run> runs;
+};
+
+}  // namespace kvscope::trace

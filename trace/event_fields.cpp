@@ -1,0 +1,120 @@
+#include "trace/event_fields.h"
+
+#include <array>
+#include <cstdio>
+#include <stdexcept>
+
+namespace kvscope::trace {
+
+namespace {
+
+using json = nlohmann::json;
+using ojson = nlohmann::ordered_json;
+
+bool always(const Event&) { return true; }
+
+template <typename T>
+T get_as(const json& j, const char* key) {
+  try {
+    return j.get<T>();
+  } catch (const json::exception&) {
+    throw std::runtime_error(std::string("event field '") + key + "' has the wrong type");
+  }
+}
+
+std::string join(const std::vector<std::string>& items, const char* sep) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
+  return out;
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
+std::string number(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", x);
+  return buf;
+}
+
+const std::array<EventField, 13> kFields{{
+    {"id", always, [](const Event& e) { return ojson(e.id); },
+     [](const json& j, Event& e) { e.id = get_as<int>(j, "id"); },
+     [](const Event& e) { return "#" + std::to_string(e.id); }},
+    {"name", always, [](const Event& e) { return ojson(e.name); },
+     [](const json& j, Event& e) { e.name = get_as<std::string>(j, "name"); },
+     [](const Event& e) { return e.name; }},
+    {"shape", always, [](const Event& e) { return ojson(e.shape); },
+     [](const json& j, Event& e) { e.shape = get_as<std::vector<int64_t>>(j, "shape"); },
+     [](const Event& e) { return shape_text(e.shape); }},
+    {"dims", always, [](const Event& e) { return ojson(e.dims); },
+     [](const json& j, Event& e) { e.dims = get_as<std::vector<std::string>>(j, "dims"); },
+     [](const Event& e) { return "(" + join(e.dims, ", ") + ")"; }},
+    {"dims_zh", always, [](const Event& e) { return ojson(e.dims_zh); },
+     [](const json& j, Event& e) { e.dims_zh = get_as<std::vector<std::string>>(j, "dims_zh"); },
+     [](const Event&) { return std::string(); }},
+    {"layer", always, [](const Event& e) { return ojson(e.layer); },
+     [](const json& j, Event& e) { e.layer = get_as<int>(j, "layer"); },
+     [](const Event& e) { return e.layer < 0 ? std::string("-") : "L" + std::to_string(e.layer); }},
+    {"step", always, [](const Event& e) { return ojson(e.step); },
+     [](const json& j, Event& e) { e.step = get_as<int>(j, "step"); },
+     [](const Event& e) { return "step " + std::to_string(e.step); }},
+    {"phase", always, [](const Event& e) { return ojson(std::string(phase_name(e.phase))); },
+     [](const json& j, Event& e) {
+       auto p = phase_from_name(get_as<std::string>(j, "phase"));
+       if (!p) throw std::runtime_error("event field 'phase' is not prefill, decode or full");
+       e.phase = *p;
+     },
+     [](const Event& e) { return std::string(phase_name(e.phase)); }},
+    {"op", always, [](const Event& e) { return ojson(std::string(op_name(e.op))); },
+     [](const json& j, Event& e) {
+       auto op = op_from_name(get_as<std::string>(j, "op"));
+       if (!op) throw std::runtime_error("event field 'op' names no known op");
+       e.op = *op;
+     },
+     [](const Event& e) { return std::string(op_name(e.op)); }},
+    {"inputs", always, [](const Event& e) { return ojson(e.inputs); },
+     [](const json& j, Event& e) { e.inputs = get_as<std::vector<int>>(j, "inputs"); },
+     [](const Event& e) {
+       std::vector<std::string> ids;
+       for (int i : e.inputs) ids.push_back("#" + std::to_string(i));
+       return ids.empty() ? std::string() : "<- " + join(ids, " ");
+     }},
+    {"dtype", always, [](const Event& e) { return ojson(e.dtype); },
+     [](const json& j, Event& e) { e.dtype = get_as<std::string>(j, "dtype"); },
+     [](const Event& e) { return e.dtype == "float32" ? std::string() : e.dtype; }},
+    {"stats", [](const Event& e) { return e.stats.has_value(); },
+     [](const Event& e) {
+       return ojson{{"min", e.stats->min}, {"max", e.stats->max}, {"mean", e.stats->mean}, {"std", e.stats->std}};
+     },
+     [](const json& j, Event& e) {
+       Stats s;
+       s.min = get_as<double>(j.at("min"), "stats.min");
+       s.max = get_as<double>(j.at("max"), "stats.max");
+       s.mean = get_as<double>(j.at("mean"), "stats.mean");
+       s.std = get_as<double>(j.at("std"), "stats.std");
+       e.stats = s;
+     },
+     [](const Event& e) {
+       return "min " + number(e.stats->min) + " max " + number(e.stats->max) + " mean " + number(e.stats->mean) +
+              " std " + number(e.stats->std);
+     }},
+    {"values", [](const Event& e) { return e.values.has_value(); },
+     [](const Event& e) { return ojson{{"of", e.values_of}, {"data", *e.values}}; },
+     [](const json& j, Event& e) {
+       e.values_of = get_as<std::string>(j.at("of"), "values.of");
+       if (e.values_of != "all" && e.values_of != "last_row")
+         throw std::runtime_error("event field 'values.of' is not all or last_row");
+       e.values = get_as<std::vector<float>>(j.at("data"), "values.data");
+     },
+     [](const Event& e) { return std::to_string(e.values->size()) + " values (" + e.values_of + ")"; }},
+}};
+
+}  // namespace
+
+std::span<const EventField> event_fields() { return kFields; }
+
+}  // namespace kvscope::trace

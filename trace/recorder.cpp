@@ -1,0 +1,105 @@
+#include "trace/recorder.h"
+
+#include <cmath>
+#include <limits>
+#include <string_view>
+
+namespace kvscope::trace {
+
+std::string_view phase_name(Phase p) {
+  switch (p) {
+    case Phase::Prefill: return "prefill";
+    case Phase::Decode: return "decode";
+    case Phase::Full: return "full";
+  }
+  return "?";
+}
+
+std::optional<Phase> phase_from_name(std::string_view name) {
+  for (Phase p : {Phase::Prefill, Phase::Decode, Phase::Full})
+    if (phase_name(p) == name) return p;
+  return std::nullopt;
+}
+
+int64_t Event::numel() const {
+  int64_t n = 1;
+  for (int64_t s : shape) n *= s;
+  return n;
+}
+
+Stats compute_stats(const TensorView& view) {
+  const int64_t n = view.numel();
+  Stats s;
+  if (n == 0) return s;
+  s.min = std::numeric_limits<double>::infinity();
+  s.max = -std::numeric_limits<double>::infinity();
+  double sum = 0, sum_sq = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double x = view.at(i);
+    // The causal mask holds the lowest float; it is a real value, so it counts.
+    s.min = std::min(s.min, x);
+    s.max = std::max(s.max, x);
+    sum += x;
+    sum_sq += x * x;
+  }
+  s.mean = sum / static_cast<double>(n);
+  s.std = std::sqrt(std::max(0.0, sum_sq / static_cast<double>(n) - s.mean * s.mean));
+  return s;
+}
+
+namespace {
+
+bool is_logits(std::string_view name) { return name.ends_with("logits"); }
+
+// The last index of the token axis (second-to-last), for every leading index: [.., T, V] -> [.., V].
+std::vector<float> last_rows(const TensorView& view) {
+  const int64_t cols = view.shape[view.rank - 1];
+  const int64_t rows = view.shape[view.rank - 2];
+  const int64_t outer = view.numel() / (rows * cols);
+  std::vector<float> out;
+  out.reserve(static_cast<size_t>(outer * cols));
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < cols; ++c)
+      out.push_back(static_cast<float>(view.at((o * rows + rows - 1) * cols + c)));
+  return out;
+}
+
+}  // namespace
+
+int Recorder::record(const EventSpec& spec) {
+  Event e;
+  e.id = static_cast<int>(run_.events.size());
+  e.name = spec.name;
+  e.shape.assign(spec.view.shape.begin(), spec.view.shape.begin() + spec.view.rank);
+  for (int i = 0; i < spec.view.rank; ++i) {
+    e.dims.emplace_back(axis_label_en(spec.axes[i]));
+    e.dims_zh.emplace_back(axis_label_zh(spec.axes[i]));
+  }
+  e.layer = spec.layer;
+  e.step = spec.step;
+  e.phase = spec.phase;
+  e.op = spec.op;
+  for (int input : spec.inputs)
+    if (input >= 0) e.inputs.push_back(input);
+  e.dtype = spec.view.is_integer() ? "int32" : "float32";
+  const TensorView& v = spec.view;
+  if (v.has_values()) {
+    if (options_.stats || options_.values) e.stats = compute_stats(v);
+    if (options_.values) {
+      const int64_t n = v.numel();
+      if (n <= options_.values_max) {
+        std::vector<float> values(static_cast<size_t>(n));
+        for (int64_t i = 0; i < n; ++i) values[static_cast<size_t>(i)] = static_cast<float>(v.at(i));
+        e.values = std::move(values);
+        e.values_of = "all";
+      } else if (is_logits(e.name) && v.rank >= 2) {
+        e.values = last_rows(v);
+        e.values_of = "last_row";
+      }
+    }
+  }
+  run_.events.push_back(std::move(e));
+  return run_.events.back().id;
+}
+
+}  // namespace kvscope::trace
