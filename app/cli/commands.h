@@ -1,0 +1,25 @@
+#pragma once
+// The subcommands of `kvscope`, one file each, and the flags they share.
+#include <CLI/CLI.hpp>
+
+#include "app/common/recording.h"
+
+namespace kvscope::cli {
+
+// --model --seed --prompt --prompt-len --batch --steps --prefill --meta: how every command describes a run.
+void add_run_flags(CLI::App& cmd, app::RunSpec& spec);
+
+// Loads the model of `spec` (meta when asked) and records one run in `mode` into a trace::Run.
+// Throws std::runtime_error / std::invalid_argument with a message naming the flag or file at fault.
+struct RecordedRuns {
+  trace::Document doc;                          // one run per requested mode, in the order asked
+  std::vector<std::vector<core::StepResult>> results;  // per run, per step
+};
+RecordedRuns record_runs(const app::RunSpec& spec, const std::vector<core::CacheMode>& modes);
+
+void add_generate_command(CLI::App& app);
+void add_trace_command(CLI::App& app);
+void add_export_command(CLI::App& app);   // cmd_export.cpp
+void add_compare_command(CLI::App& app);  // cmd_compare.cpp
+
+}  // namespace kvscope::cli
