@@ -1,0 +1,43 @@
+// Writes a Mermaid export of a run whose tensor names are everything Mermaid reads specially (keywords as
+// ids, quotes, '#', '<', '>', '&', '@', '.', '-'), and prints each name, one a line: the renderer checks that
+// every name reads back unchanged from the rendered diagram.
+#include <iostream>
+#include <vector>
+
+#include "trace/atomic_file.h"
+#include "trace/export_mermaid.h"
+
+using namespace kvscope::trace;
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: hostile_names OUT.mmd\n";
+    return 2;
+  }
+  const std::vector<std::string> names{"end", "end.x", "end-x", "graph", "flowchart", "subgraph", "style",
+                                        "class", "classDef", "linkStyle", "interpolate", "_self", "_blank",
+                                        "_parent", "_top", "a@b", "say \"hi\"", "#35; and #", "<b>x</b>",
+                                        "a&amp;b & c", "prefill", "decode1", "1st"};
+  Run run;
+  run.mode = "cached";
+  StepRecord step;
+  step.phase = Phase::Prefill;
+  step.tokens_in = 2;
+  for (const std::string& name : names) {
+    Event e;
+    e.id = static_cast<int>(run.events.size());
+    e.name = name;
+    e.shape = {2, 3};
+    e.dims = {"tokens <&>", "\"hidden\" #"};
+    e.dims_zh = e.dims;
+    e.layer = e.id == 0 ? -1 : 0;
+    if (e.id > 0) e.inputs = {e.id - 1};
+    run.events.push_back(e);
+  }
+  step.end_event = static_cast<int>(run.events.size());
+  run.steps.push_back(step);
+  const Graph graph = build_graph(run, {});
+  write_file_atomically(argv[1], export_mermaid(run, graph, Labels::En).text);
+  for (const std::string& name : names) std::cout << name << "\n";
+  std::cout << "tokens <&>, \"hidden\" #\n";
+}

@@ -1,0 +1,86 @@
+#include "trace/export_dot.h"
+
+namespace kvscope::trace {
+
+namespace {
+
+struct Writer {
+  std::string out;
+  void line(int depth, const std::string& text) { out += std::string(2 * depth, ' ') + text + "\n"; }
+};
+
+std::string node_line(const Event& e, const GraphNode& n, const std::string& id, Labels labels) {
+  std::string attrs = "label=" + dot_quote(e.name + "\n" + shape_text(e) + "\n" + dims_text(e, labels));
+  // The key/value history is what the cache saves; inputs from outside the drawn steps are dashed.
+  std::string style;
+  if (n.cache) {
+    style = "filled,bold";
+    attrs += ", fillcolor=\"#fde7c8\", color=\"#b45309\"";
+  }
+  if (n.external) style += style.empty() ? "dashed" : ",dashed";
+  if (!style.empty()) attrs += ", style=" + dot_quote(style);
+  return dot_quote(id) + " [" + attrs + "];";
+}
+
+std::string edge_line(const GraphEdge& edge, const PartIds& ids, Labels labels) {
+  const std::string label = edge_label(edge, labels);
+  return dot_quote(ids.nodes[edge.from]) + " -> " + dot_quote(ids.nodes[edge.to]) +
+         (label.empty() ? "" : " [label=" + dot_quote(label) + ", style=bold]") + ";";
+}
+
+void write_part(Writer& w, const GraphPart& part, const PartIds& ids, Labels labels, int depth) {
+  const Graph& g = *part.graph;
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (g.nodes[i].cluster < 0) w.line(depth, node_line(part.run->events[g.nodes[i].event], g.nodes[i], ids.nodes[i], labels));
+  for (size_t c = 0; c < g.clusters.size(); ++c) {
+    w.line(depth, "subgraph " + dot_quote("cluster_" + ids.clusters[c]) + " {");
+    w.line(depth + 1, "label=" + dot_quote(cluster_title(g.clusters[c], labels)) + ";");
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+      if (g.nodes[i].cluster == static_cast<int>(c))
+        w.line(depth + 1, node_line(part.run->events[g.nodes[i].event], g.nodes[i], ids.nodes[i], labels));
+    w.line(depth, "}");
+  }
+}
+
+}  // namespace
+
+std::string dot_quote(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      default: out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string export_dot(const Run& run, const Graph& graph, Labels labels) {
+  const GraphPart part{&run, &graph, run.mode, "", ""};
+  return export_dot(std::span<const GraphPart>(&part, 1), labels);
+}
+
+std::string export_dot(std::span<const GraphPart> parts, Labels labels) {
+  const std::vector<PartIds> ids = unique_part_ids(parts);
+  Writer w;
+  w.line(0, "digraph kvscope {");
+  w.line(1, "rankdir=TB;");
+  w.line(1, "node [shape=box];");
+  const bool nested = parts.size() > 1;
+  for (size_t p = 0; p < parts.size(); ++p) {
+    if (nested) {
+      w.line(1, "subgraph " + dot_quote("cluster_" + ids[p].part) + " {");
+      w.line(2, "label=" + dot_quote(labels == Labels::Zh ? parts[p].title_zh : parts[p].title_en) + ";");
+    }
+    write_part(w, parts[p], ids[p], labels, nested ? 2 : 1);
+    if (nested) w.line(1, "}");
+  }
+  for (size_t p = 0; p < parts.size(); ++p)
+    for (const GraphEdge& e : parts[p].graph->edges) w.line(1, edge_line(e, ids[p], labels));
+  w.line(0, "}");
+  return w.out;
+}
+
+}  // namespace kvscope::trace
