@@ -131,7 +131,7 @@ trace::Run cached_run(int prompt_len, int layers, int decode_steps) {
       values[l] = out.values;
     }
     predict_ids = head(b, "", step, Phase::Decode, 1, hidden);
-    b.end_step(step + 3, (cache + 1) * bytes_per_position, 0.5);
+    b.end_step(step + 2, (cache + 1) * bytes_per_position, 0.5);
   }
   return std::move(b.run);
 }

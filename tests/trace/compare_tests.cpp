@@ -1,0 +1,101 @@
+#include <catch2/catch.hpp>
+
+#include "hand_built_run.h"
+#include "trace/compare.h"
+#include "trace/macs.h"
+
+using namespace kvscope;
+
+namespace {
+
+const trace::Event& named(const trace::Run& run, int step, int layer, const std::string& name) {
+  for (const trace::Event& e : run.events)
+    if (e.step == step && e.layer == layer && e.name == name) return e;
+  FAIL("no event " << name);
+  throw;
+}
+
+// The hand-built layer (hidden 8, 2 heads of 4, vocab 10) over t new tokens and s positions: q, k, v and
+// o_proj are 8x8 linears, scores contract the head size, weights.v the positions.
+int64_t layer_macs(int64_t t, int64_t s) { return 4 * t * 8 * 8 + 2 * (2 * t * s * 4); }
+
+}  // namespace
+
+TEST_CASE("multiply-accumulates are counted from each event's shape and its inputs' shapes") {
+  const trace::Run run = test::cached_run(5, 1, 1);
+  CHECK(trace::event_macs(run, named(run, 1, 0, "query_states")) == 2 * 1 * 4 * 8);
+  CHECK(trace::event_macs(run, named(run, 1, 0, "unmasked_attn_weights")) == 2 * 1 * 5 * 4);
+  CHECK(trace::event_macs(run, named(run, 1, 0, "attn_tmp_output1")) == 2 * 1 * 4 * 5);
+  CHECK(trace::event_macs(run, named(run, 1, -1, "logits")) == 10 * 8);
+  CHECK(trace::event_macs(run, named(run, 1, 0, "attn_weights")) == 0);
+  CHECK(trace::event_macs(run, named(run, 0, 0, "prefill_unmasked_attn_weights")) == 2 * 4 * 4 * 4);
+  CHECK(trace::step_macs(run, run.steps[0]) == layer_macs(4, 4));
+  CHECK(trace::step_macs(run, run.steps[1]) == layer_macs(1, 5) + 10 * 8);
+
+  trace::Run broken = run;
+  for (trace::Event& e : broken.events)
+    if (e.name == "logits") e.inputs.clear();
+  CHECK_THROWS_WITH(trace::step_macs(broken, broken.steps[1]),
+                    Catch::Contains("'logits', linear) has no input"));
+}
+
+TEST_CASE("compare counts each mode's work per generated token") {
+  const trace::Run cached = test::cached_run(5, 2, 3);
+  const trace::Run uncached = test::uncached_run(5, 2, 3);
+  const trace::Comparison c = trace::compare_runs(cached, uncached);
+  REQUIRE(c.tokens.size() == 3);
+  CHECK(c.tokens_agree());
+  // Token 0 carries the prefill: 4 prompt tokens, then the last one through the decode path.
+  CHECK(c.tokens[0].cached.steps == std::vector<int>{0, 1});
+  CHECK(c.tokens[0].cached.tokens_in == 5);
+  CHECK(c.tokens[0].cached.macs == 2 * layer_macs(4, 4) + 2 * layer_macs(1, 5) + 80);
+  CHECK(c.tokens[0].uncached.macs == 2 * layer_macs(5, 5) + 5 * 80);
+  CHECK(c.tokens[2].cached.tokens_in == 1);
+  CHECK(c.tokens[2].uncached.tokens_in == 7);
+  CHECK(c.tokens[2].cached.macs == 2 * layer_macs(1, 7) + 80);
+  CHECK(c.tokens[2].uncached.macs == 2 * layer_macs(7, 7) + 7 * 80);
+  CHECK(c.tokens[2].cached.kv_cache_bytes == 7 * 2 * 2 * 2 * 4 * 4);
+  CHECK(c.tokens[2].uncached.kv_cache_bytes == 0);
+  CHECK(c.cached_total.ms == Approx(1.0 + 3 * 0.5));
+  CHECK(c.uncached_total.ms == Approx(2.0 + 4.0 + 6.0));
+  CHECK(c.speedup() == Approx(12.0 / 2.5));
+  CHECK(c.work_ratio() == Approx(static_cast<double>(c.uncached_total.macs) / c.cached_total.macs));
+
+  bool found = false;
+  for (const auto& d : c.tokens[1].differences)
+    if (d.name == "query_states") {
+      found = true;
+      CHECK(trace::shape_string(d.cached) == "2x1x4");
+      CHECK(trace::shape_string(d.uncached) == "2x6x4");
+    }
+  CHECK(found);
+  for (const auto& d : c.tokens[1].differences) CHECK(d.name != "pos_key_states");  // 2x6x4 in both
+}
+
+TEST_CASE("compare reports tokens on which the modes disagree") {
+  const trace::Run cached = test::cached_run(5, 1, 2);
+  trace::Run uncached = test::uncached_run(5, 1, 2);
+  uncached.steps[1].next_tokens = {99};
+  const trace::Comparison c = trace::compare_runs(cached, uncached);
+  CHECK(c.tokens[0].agree);
+  CHECK_FALSE(c.tokens[1].agree);
+  CHECK_FALSE(c.tokens_agree());
+  CHECK(trace::comparison_table(c).find("TOKENS DISAGREE") != std::string::npos);
+  CHECK_THROWS(trace::compare_runs(uncached, cached));
+}
+
+TEST_CASE("compare writes a table, JSON and CSV") {
+  const trace::Comparison c = trace::compare_runs(test::cached_run(5, 1, 2), test::uncached_run(5, 1, 2));
+  const std::string table = trace::comparison_table(c);
+  CHECK(table.find("token  cached id") == 0);
+  CHECK(table.find("work ratio (uncached MACs / cached MACs): ") != std::string::npos);
+  CHECK(table.find("tensors whose shapes differ for token 1 (cached vs uncached): ") != std::string::npos);
+  const auto j = trace::comparison_json(c);
+  CHECK(j["tokens"].size() == 2);
+  CHECK(j["tokens"][1]["cached"]["macs"] == c.tokens[1].cached.macs);
+  CHECK(j["tokens_agree"] == true);
+  CHECK(j["work_ratio"].get<double>() == Approx(c.work_ratio()));
+  const std::string csv = trace::comparison_csv(c);
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 3);
+  CHECK(csv.find("1,4,4,1,6," + std::to_string(c.tokens[1].cached.macs) + ",") != std::string::npos);
+}

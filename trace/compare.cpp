@@ -1,0 +1,259 @@
+#include "trace/compare.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <stdexcept>
+
+#include "trace/macs.h"
+
+namespace kvscope::trace {
+
+namespace {
+
+// Per generated token, the steps that worked towards it.
+std::vector<std::vector<const StepRecord*>> steps_per_token(const Run& run) {
+  std::vector<std::vector<const StepRecord*>> out;
+  std::vector<const StepRecord*> pending;
+  for (const StepRecord& s : run.steps) {
+    pending.push_back(&s);
+    if (s.generated_index < 0) continue;
+    if (s.generated_index != static_cast<int>(out.size()))
+      throw std::invalid_argument(run.mode + " run: step " + std::to_string(s.step) + " generates token " +
+                                  std::to_string(s.generated_index) + " out of order");
+    out.push_back(std::move(pending));
+    pending.clear();
+  }
+  return out;
+}
+
+ModeWork work_of(const Run& run, const std::vector<const StepRecord*>& steps) {
+  ModeWork w;
+  for (const StepRecord* s : steps) {
+    w.tokens_in += s->tokens_in;
+    w.macs += step_macs(run, *s);
+    w.ms += s->ms;
+    w.kv_cache_bytes = s->kv_cache_bytes;
+    w.steps.push_back(s->step);
+  }
+  w.tokens = steps.back()->next_tokens;
+  return w;
+}
+
+std::string without_prefill(const std::string& name) {
+  return name.rfind("prefill_", 0) == 0 ? name.substr(8) : name;
+}
+
+// The first event of each name in a step: layer 0 for layer tensors, as the layers all share shapes.
+std::vector<const Event*> step_tensors(const Run& run, const StepRecord& s) {
+  std::vector<const Event*> out;
+  std::map<std::string, bool> seen;
+  for (int i = s.first_event; i < s.end_event; ++i) {
+    const Event& e = run.events[i];
+    if (!seen.emplace(without_prefill(e.name), true).second) continue;
+    out.push_back(&e);
+  }
+  return out;
+}
+
+std::vector<ShapeDifference> shape_differences(const Run& cached, const StepRecord& c, const Run& uncached,
+                                               const StepRecord& u) {
+  std::map<std::string, const Event*> theirs;
+  for (const Event* e : step_tensors(uncached, u)) theirs[without_prefill(e->name)] = e;
+  std::vector<ShapeDifference> out;
+  for (const Event* e : step_tensors(cached, c)) {
+    const std::string name = without_prefill(e->name);
+    auto it = theirs.find(name);
+    if (it != theirs.end() && it->second->shape != e->shape) out.push_back({name, e->shape, it->second->shape});
+  }
+  return out;
+}
+
+std::string join_tokens(const std::vector<int>& tokens) {
+  std::string out;
+  for (size_t i = 0; i < tokens.size(); ++i) out += (i ? " " : "") + std::to_string(tokens[i]);
+  return tokens.empty() ? "-" : out;
+}
+
+std::string human(double x) {
+  static const char* kUnits[] = {"", "k", "M", "G", "T", "P"};
+  int u = 0;
+  while (x >= 1000 && u < 5) {
+    x /= 1000;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f%s" : "%.2f%s", x, kUnits[u]);
+  return buf;
+}
+
+std::string bytes(int64_t n) {
+  char buf[32];
+  if (n < 1024) std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(n));
+  else if (n < 1024 * 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", n / 1024.0);
+  else std::snprintf(buf, sizeof buf, "%.1f MiB", n / (1024.0 * 1024.0));
+  return buf;
+}
+
+std::string fixed(double x, int digits) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, x);
+  return buf;
+}
+
+std::string difference_text(const ShapeDifference& d) {
+  return d.name + " " + shape_string(d.cached) + " vs " + shape_string(d.uncached);
+}
+
+std::string pad(const std::string& s, size_t width, bool right) {
+  // Display width of ASCII text; the table holds no other.
+  if (s.size() >= width) return s;
+  const std::string fill(width - s.size(), ' ');
+  return right ? fill + s : s + fill;
+}
+
+nlohmann::ordered_json mode_json(const ModeWork& w) {
+  return {{"tokens", w.tokens}, {"tokens_in", w.tokens_in}, {"macs", w.macs},
+          {"kv_cache_bytes", w.kv_cache_bytes}, {"ms", w.ms}, {"steps", w.steps}};
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char ch : s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string shape_string(const std::vector<int64_t>& shape) {
+  std::string out;
+  for (size_t i = 0; i < shape.size(); ++i) out += (i ? "x" : "") + std::to_string(shape[i]);
+  return out;
+}
+
+bool Comparison::tokens_agree() const {
+  return std::all_of(tokens.begin(), tokens.end(), [](const TokenComparison& t) { return t.agree; });
+}
+
+double Comparison::speedup() const { return cached_total.ms > 0 ? uncached_total.ms / cached_total.ms : 0; }
+
+double Comparison::work_ratio() const {
+  return cached_total.macs > 0 ? static_cast<double>(uncached_total.macs) / static_cast<double>(cached_total.macs) : 0;
+}
+
+Comparison compare_runs(const Run& cached, const Run& uncached) {
+  if (cached.mode != "cached" || uncached.mode != "uncached")
+    throw std::invalid_argument("compare needs a cached and an uncached run, got " + cached.mode + " and " +
+                                uncached.mode);
+  if (cached.prompt != uncached.prompt || cached.batch != uncached.batch)
+    throw std::invalid_argument("the cached and uncached runs have different prompts or batch sizes");
+  const auto c_steps = steps_per_token(cached);
+  const auto u_steps = steps_per_token(uncached);
+  if (c_steps.size() != u_steps.size())
+    throw std::invalid_argument("the cached run generated " + std::to_string(c_steps.size()) +
+                                " tokens, the uncached run " + std::to_string(u_steps.size()));
+  Comparison c;
+  c.batch = cached.batch;
+  c.prompt_len = static_cast<int>(cached.prompt.size());
+  for (size_t i = 0; i < c_steps.size(); ++i) {
+    TokenComparison t;
+    t.index = static_cast<int>(i);
+    t.cached = work_of(cached, c_steps[i]);
+    t.uncached = work_of(uncached, u_steps[i]);
+    t.agree = t.cached.tokens == t.uncached.tokens;
+    t.differences = shape_differences(cached, *c_steps[i].back(), uncached, *u_steps[i].back());
+    for (auto [total, w] : {std::pair{&c.cached_total, &t.cached}, std::pair{&c.uncached_total, &t.uncached}}) {
+      total->tokens_in += w->tokens_in;
+      total->macs += w->macs;
+      total->ms += w->ms;
+      total->kv_cache_bytes = std::max(total->kv_cache_bytes, w->kv_cache_bytes);
+      total->steps.insert(total->steps.end(), w->steps.begin(), w->steps.end());
+    }
+    c.tokens.push_back(std::move(t));
+  }
+  return c;
+}
+
+std::string comparison_table(const Comparison& c) {
+  const std::vector<std::pair<std::string, size_t>> columns{
+      {"token", 5},       {"cached id", 9},   {"uncached id", 11}, {"tokens in c/u", 13}, {"MACs cached", 11},
+      {"MACs uncached", 13}, {"work x", 7},    {"KV cache", 10},    {"ms cached", 9},     {"ms uncached", 11}};
+  std::string out;
+  auto row = [&](const std::vector<std::string>& cells, const std::string& tail) {
+    std::string line;
+    for (size_t i = 0; i < cells.size(); ++i) line += (i ? "  " : "") + pad(cells[i], columns[i].second, i > 0);
+    out += line + (tail.empty() ? "" : "  " + tail) + "\n";
+  };
+  std::vector<std::string> header;
+  for (const auto& [name, width] : columns) header.push_back(name);
+  row(header, "first tensor whose shape differs");
+  for (const TokenComparison& t : c.tokens) {
+    const double ratio = t.cached.macs > 0 ? static_cast<double>(t.uncached.macs) / static_cast<double>(t.cached.macs) : 0;
+    std::string diff = t.differences.empty() ? "-" : difference_text(t.differences.front());
+    if (t.differences.size() > 1) diff += " (+" + std::to_string(t.differences.size() - 1) + " more)";
+    if (!t.agree) diff = "TOKENS DISAGREE; " + diff;
+    row({std::to_string(t.index), join_tokens(t.cached.tokens), join_tokens(t.uncached.tokens),
+         std::to_string(t.cached.tokens_in) + "/" + std::to_string(t.uncached.tokens_in), human(t.cached.macs),
+         human(t.uncached.macs), fixed(ratio, 2), bytes(t.cached.kv_cache_bytes), fixed(t.cached.ms, 3),
+         fixed(t.uncached.ms, 3)},
+        diff);
+  }
+  row({"total", "", "", std::to_string(c.cached_total.tokens_in) + "/" + std::to_string(c.uncached_total.tokens_in),
+       human(c.cached_total.macs), human(c.uncached_total.macs), fixed(c.work_ratio(), 2),
+       bytes(c.cached_total.kv_cache_bytes), fixed(c.cached_total.ms, 3), fixed(c.uncached_total.ms, 3)},
+      "");
+  out += "\n";
+  // The full lists of the first and the last token: in between they only grow with the sequence.
+  std::vector<const TokenComparison*> shown;
+  if (!c.tokens.empty()) shown.push_back(&c.tokens.front());
+  if (c.tokens.size() > 1) shown.push_back(&c.tokens.back());
+  for (const TokenComparison* t : shown) {
+    out += "tensors whose shapes differ for token " + std::to_string(t->index) + " (cached vs uncached):";
+    for (size_t i = 0; i < t->differences.size(); ++i) out += (i ? ", " : " ") + difference_text(t->differences[i]);
+    out += t->differences.empty() ? " none\n" : "\n";
+  }
+  out += "tokens: " + std::string(c.tokens_agree() ? "the two modes agree on every token" : "THE MODES DISAGREE") +
+         "\nspeed-up (uncached ms / cached ms): " + fixed(c.speedup(), 2) +
+         "x\nwork ratio (uncached MACs / cached MACs): " + fixed(c.work_ratio(), 2) + "x\n";
+  return out;
+}
+
+nlohmann::ordered_json comparison_json(const Comparison& c) {
+  nlohmann::ordered_json tokens = nlohmann::ordered_json::array();
+  for (const TokenComparison& t : c.tokens) {
+    nlohmann::ordered_json diffs = nlohmann::ordered_json::array();
+    for (const ShapeDifference& d : t.differences)
+      diffs.push_back({{"name", d.name}, {"cached", d.cached}, {"uncached", d.uncached}});
+    tokens.push_back({{"index", t.index},
+                      {"agree", t.agree},
+                      {"cached", mode_json(t.cached)},
+                      {"uncached", mode_json(t.uncached)},
+                      {"shape_differences", std::move(diffs)}});
+  }
+  return {{"batch", c.batch},
+          {"prompt_len", c.prompt_len},
+          {"tokens", std::move(tokens)},
+          {"totals", {{"cached", mode_json(c.cached_total)}, {"uncached", mode_json(c.uncached_total)}}},
+          {"tokens_agree", c.tokens_agree()},
+          {"speedup", c.speedup()},
+          {"work_ratio", c.work_ratio()}};
+}
+
+std::string comparison_csv(const Comparison& c) {
+  std::string out =
+      "token,cached_token,uncached_token,cached_tokens_in,uncached_tokens_in,cached_macs,uncached_macs,"
+      "cached_kv_cache_bytes,cached_ms,uncached_ms,shape_differences\n";
+  for (const TokenComparison& t : c.tokens) {
+    std::string diffs;
+    for (size_t i = 0; i < t.differences.size(); ++i) diffs += (i ? "; " : "") + difference_text(t.differences[i]);
+    out += std::to_string(t.index) + "," + join_tokens(t.cached.tokens) + "," + join_tokens(t.uncached.tokens) + "," +
+           std::to_string(t.cached.tokens_in) + "," + std::to_string(t.uncached.tokens_in) + "," +
+           std::to_string(t.cached.macs) + "," + std::to_string(t.uncached.macs) + "," +
+           std::to_string(t.cached.kv_cache_bytes) + "," + fixed(t.cached.ms, 4) + "," + fixed(t.uncached.ms, 4) +
+           "," + csv_field(diffs) + "\n";
+  }
+  return out;
+}
+
+}  // namespace kvscope::trace

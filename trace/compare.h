@@ -1,0 +1,55 @@
+#pragma once
+// Cached against uncached generation, token by token: what each mode computed to produce the same token.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "trace/event.h"
+
+namespace kvscope::trace {
+
+// One mode's share of one generated token. Steps that predict nothing (the all-but-last prefill) count
+// towards the token their work prepares: the first.
+struct ModeWork {
+  std::vector<int> tokens;     // the token of each sequence
+  int tokens_in = 0;           // tokens per sequence pushed through the layers
+  int64_t macs = 0;            // see trace/macs.h
+  int64_t kv_cache_bytes = 0;  // cache in use once the token is produced (0 without a cache)
+  double ms = 0;               // wall time of the forward passes
+  std::vector<int> steps;      // the run's steps counted here
+};
+
+struct ShapeDifference {
+  std::string name;  // without the prefill_ prefix, so an all-prefill step compares with a full pass
+  std::vector<int64_t> cached, uncached;
+};
+
+struct TokenComparison {
+  int index = 0;  // which generated token
+  ModeWork cached, uncached;
+  bool agree = true;
+  // Tensors of both passes that produced the token (layer 0 for layer tensors) whose shapes differ.
+  std::vector<ShapeDifference> differences;
+};
+
+struct Comparison {
+  int batch = 1;
+  int prompt_len = 0;
+  std::vector<TokenComparison> tokens;
+  ModeWork cached_total, uncached_total;  // tokens left empty
+  bool tokens_agree() const;
+  double speedup() const;     // uncached ms / cached ms
+  double work_ratio() const;  // uncached MACs / cached MACs
+};
+
+// Throws std::invalid_argument when the runs are not a cached and an uncached run of the same prompt.
+Comparison compare_runs(const Run& cached, const Run& uncached);
+
+std::string shape_string(const std::vector<int64_t>& shape);  // "32x1x100"
+std::string comparison_table(const Comparison& c);
+nlohmann::ordered_json comparison_json(const Comparison& c);
+std::string comparison_csv(const Comparison& c);
+
+}  // namespace kvscope::trace
