@@ -1,0 +1,171 @@
+#include "core/hf_weights.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "trace/atomic_file.h"
+
+namespace kvscope::core {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kSingleFile = "model.safetensors";
+constexpr const char* kIndexFile = "model.safetensors.index.json";
+constexpr const char* kLmHead = "lm_head.weight";
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+size_t numel(const std::vector<int64_t>& shape) {
+  size_t n = 1;
+  for (int64_t d : shape) n *= static_cast<size_t>(d);
+  return n;
+}
+
+// tensor name -> shard file name, from an index's "weight_map".
+std::map<std::string, std::string> read_weight_map(const std::string& index_path) {
+  std::ifstream in(index_path, std::ios::binary);
+  if (!in) throw WeightsError(index_path + ": cannot open");
+  std::ostringstream text;
+  text << in.rdbuf();
+  nlohmann::json index;
+  try {
+    index = nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    throw WeightsError(index_path + ": not valid JSON: " + e.what());
+  }
+  if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object()) {
+    throw WeightsError(index_path + ": no \"weight_map\" object");
+  }
+  std::map<std::string, std::string> map;
+  for (const auto& [tensor, shard] : index["weight_map"].items()) {
+    if (!shard.is_string()) throw WeightsError(index_path + ": weight_map entry for '" + tensor + "' is not a file name");
+    map[tensor] = shard.get<std::string>();
+  }
+  return map;
+}
+
+// A model directory's checkpoint: one model.safetensors, or the shards its index names, each
+// opened (and validated) only when a tensor the model needs lives there.
+class Checkpoint {
+ public:
+  explicit Checkpoint(const std::string& dir) : dir_(dir) {
+    if (fs::exists(dir_ / kSingleFile)) {
+      shards_.emplace(kSingleFile, SafetensorsFile((dir_ / kSingleFile).string()));
+    } else if (fs::exists(dir_ / kIndexFile)) {
+      index_path_ = (dir_ / kIndexFile).string();
+      weight_map_ = read_weight_map(index_path_);
+    } else {
+      throw WeightsError(dir + ": neither " + kSingleFile + " nor " + kIndexFile +
+                         " found (kvscope reads safetensors checkpoints only)");
+    }
+  }
+
+  // What was searched, for messages about tensors that are nowhere.
+  std::string searched() const { return sharded() ? index_path_ : (dir_ / kSingleFile).string(); }
+
+  bool has(const std::string& name) {
+    return sharded() ? weight_map_.contains(name) : shard(kSingleFile).find(name) != nullptr;
+  }
+
+  std::pair<const SafetensorsFile*, const TensorInfo*> locate(const std::string& name) {
+    if (!sharded()) {
+      const SafetensorsFile& file = shard(kSingleFile);
+      const TensorInfo* info = file.find(name);
+      if (!info) throw WeightsError(file.path() + ": tensor '" + name + "' is missing");
+      return {&file, info};
+    }
+    const auto entry = weight_map_.find(name);
+    if (entry == weight_map_.end()) {
+      throw WeightsError(index_path_ + ": tensor '" + name + "' is missing from weight_map");
+    }
+    const SafetensorsFile& file = open_shard_for(name, entry->second);
+    const TensorInfo* info = file.find(name);
+    if (!info) {
+      throw WeightsError(file.path() + ": tensor '" + name + "' is missing, though " + index_path_ +
+                         " places it in this shard");
+    }
+    return {&file, info};
+  }
+
+ private:
+  bool sharded() const { return !index_path_.empty(); }
+
+  const SafetensorsFile& open_shard_for(const std::string& tensor, const std::string& file_name) {
+    try {
+      return shard(file_name);
+    } catch (const WeightsError& e) {
+      throw WeightsError(std::string(e.what()) + " (" + index_path_ + " places tensor '" + tensor + "' there)");
+    }
+  }
+
+  const SafetensorsFile& shard(const std::string& file_name) {
+    auto it = shards_.find(file_name);
+    if (it == shards_.end()) it = shards_.emplace(file_name, SafetensorsFile((dir_ / file_name).string())).first;
+    return it->second;
+  }
+
+  fs::path dir_;
+  std::string index_path_;  // empty: a single model.safetensors
+  std::map<std::string, std::string> weight_map_;
+  std::map<std::string, SafetensorsFile> shards_;  // by file name
+};
+
+}  // namespace
+
+LlamaWeights load_hf_weights(const std::string& dir, const LlamaConfig& config) {
+  Checkpoint checkpoint(dir);
+  // As HF's tie_weights(): with tie_word_embeddings the head is the embedding matrix, and an
+  // lm_head.weight in the checkpoint is ignored.
+  const bool tied = config.tie_word_embeddings;
+  if (!tied && !checkpoint.has(kLmHead)) {
+    throw WeightsError(checkpoint.searched() + ": tensor '" + kLmHead +
+                       "' is missing and config.json does not set tie_word_embeddings");
+  }
+  LlamaWeights weights = allocate_weights(config, tied);
+  for (const NamedTensor& wanted : named_tensors(weights)) {
+    const auto [file, info] = checkpoint.locate(wanted.name);
+    if (info->shape != wanted.shape) {
+      throw WeightsError(file->path() + ": tensor '" + wanted.name + "' has shape " + shape_text(info->shape) +
+                         ", the config expects " + shape_text(wanted.shape));
+    }
+    file->read_into(*info, std::span<float>(wanted.data, numel(wanted.shape)));
+  }
+  return weights;
+}
+
+void save_hf_weights(const std::string& dir, const LlamaConfig& config, LlamaWeights& weights, DType dtype) {
+  // A mismatch would save a directory that loads with a different head than the one saved.
+  if (weights.tied != config.tie_word_embeddings) {
+    throw WeightsError(dir + ": the weights are " + (weights.tied ? "" : "not ") +
+                       "tied but the config's tie_word_embeddings is " + (config.tie_word_embeddings ? "true" : "false"));
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw WeightsError(dir + ": cannot create the directory: " + ec.message());
+
+  std::vector<TensorToWrite> tensors;
+  for (const NamedTensor& t : named_tensors(weights)) {
+    tensors.push_back({t.name, dtype, t.shape, std::span<const float>(t.data, numel(t.shape))});
+  }
+  // HF's loaders refuse safetensors files whose metadata does not name a known format.
+  write_safetensors((fs::path(dir) / kSingleFile).string(), tensors, {{"format", "pt"}});
+  // config.json last: a directory with one is taken for a complete model.
+  try {
+    trace::write_file_atomically((fs::path(dir) / "config.json").string(), config_to_json(config).dump(2) + "\n");
+  } catch (const std::runtime_error& e) {
+    throw WeightsError(e.what());
+  }
+}
+
+}  // namespace kvscope::core
