@@ -25,9 +25,9 @@ struct PassInput {
   bool predict = true;            // compute logits and next tokens (a cached prefill of all-but-last does not)
 };
 
+// Views into the model's buffers, valid until the next forward: the decode loop allocates nothing.
 struct PassOutput {
-  std::vector<int32_t> next_tokens;       // [batch], empty when !predict
-  std::vector<std::vector<float>> logits; // last row per sequence, [batch][V]; empty in meta mode or when !predict
+  std::span<const int32_t> next_tokens;  // [batch]; empty when !predict (all zeros in meta mode)
   int next_tokens_event = -1;
 };
 
@@ -47,6 +47,8 @@ class LlamaModel {
 
   // cache is required for Prefill and Decode passes and ignored for Full ones.
   PassOutput forward(const PassInput& in, KvCache* cache, trace::Sink* sink);
+  // The last row of sequence b's logits from the last forward that predicted; empty in meta mode.
+  std::span<const float> last_logits(int b) const;
 
  private:
   LlamaConfig config_;

@@ -14,6 +14,7 @@ void add_run_flags(CLI::App& cmd, app::RunSpec& spec);
 struct RecordedRuns {
   trace::Document doc;                          // one run per requested mode, in the order asked
   std::vector<std::vector<core::StepResult>> results;  // per run, per step
+  std::vector<std::vector<std::vector<int32_t>>> sequences;  // per run: every sequence, prompt + generated
 };
 RecordedRuns record_runs(const app::RunSpec& spec, const std::vector<core::CacheMode>& modes);
 

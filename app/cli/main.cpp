@@ -1,0 +1,21 @@
+// kvscope: run a small LLaMA with and without a KV cache and trace every intermediate tensor.
+#include <iostream>
+
+#include "app/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"kvscope: see every intermediate tensor of LLaMA inference, with and without a KV cache"};
+  app.require_subcommand(1);
+  kvscope::cli::add_generate_command(app);
+  kvscope::cli::add_trace_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    // Runtime errors of a command: one line that names the flag or file at fault.
+    std::cerr << "kvscope: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

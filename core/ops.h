@@ -1,0 +1,40 @@
+#pragma once
+// The arithmetic of one LLaMA layer, on row-major float32 buffers; each op is tested on hand-computed cases.
+#include <cstdint>
+
+#include <Eigen/Core>
+
+#include "core/weights.h"
+
+namespace kvscope::core::ops {
+
+using RowBlock = Eigen::Block<Matrix, Eigen::Dynamic, Eigen::Dynamic, true>;
+using StridedMap = Eigen::Map<Matrix, 0, Eigen::OuterStride<>>;
+using ConstStridedMap = Eigen::Map<const Matrix, 0, Eigen::OuterStride<>>;
+
+// y[rows] = x[rows] W^T, W stored [out, in] as HF does. One row is a matrix-vector product.
+void linear(const Matrix& x, const Matrix& w, Matrix& y, int rows);
+
+// HF LlamaRMSNorm in float32: x / sqrt(mean(x^2) + eps) * weight, row by row.
+void rms_norm(const Matrix& x, const Vector& weight, float eps, Matrix& y, int rows);
+
+// Rotary tables as HF computes them in float32: inv_freq[i] = 1 / theta^(2i/hd), angle = pos * inv_freq.
+struct RopeTable {
+  int half = 0;
+  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> cos, sin;  // [positions, hd/2]
+};
+RopeTable rope_table(int head_size, double theta, int positions);
+
+// rotate_half convention: dimension i pairs with i + hd/2. `row` holds `heads` heads of `head_size`.
+void rope_row(const float* in, float* out, int heads, int head_size, const RopeTable& table, int position);
+
+// Row-wise softmax in place over `cols` columns.
+void softmax_rows(float* data, int64_t rows, int64_t cols);
+
+// gate := silu(gate) * up, elementwise on the first `rows` rows.
+void silu_mul(Matrix& gate, const Matrix& up, int rows);
+
+// First index of the largest value, as torch.argmax.
+int32_t argmax(const float* data, int64_t n);
+
+}  // namespace kvscope::core::ops

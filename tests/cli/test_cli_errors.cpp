@@ -1,0 +1,107 @@
+// Every bad input gets one clear line naming the flag or file, a non-zero exit, and no output file.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <unistd.h>
+#include <fstream>
+
+#include "tests/cli/run_cli.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+fs::path temp_dir(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / ("kvscope-cli-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+}  // namespace
+
+TEST_CASE("unknown preset names the argument and lists the presets", "[cli]") {
+  const CliResult r = run_cli("generate --model no-such-model");
+  CHECK(r.exit_code != 0);
+  CHECK_THAT(r.out, Catch::Contains("no-such-model") && Catch::Contains("seed-tiny"));
+}
+
+TEST_CASE("a token id outside the vocabulary is refused", "[cli]") {
+  const CliResult r = run_cli("generate --prompt 1,2,100");
+  CHECK(r.exit_code != 0);
+  CHECK_THAT(r.out, Catch::Contains("--prompt") && Catch::Contains("100") && Catch::Contains("[0, 100)"));
+}
+
+TEST_CASE("a malformed prompt names the bad item", "[cli]") {
+  const CliResult r = run_cli("generate --prompt 1,x,3");
+  CHECK(r.exit_code != 0);
+  CHECK_THAT(r.out, Catch::Contains("'x'"));
+  CHECK(run_cli("generate --prompt 1,,3").exit_code != 0);
+  CHECK(run_cli("generate --prompt=-4").exit_code != 0);
+}
+
+TEST_CASE("a prompt longer than max_position_embeddings is refused", "[cli]") {
+  const CliResult r = run_cli("generate --model stories15m --meta --prompt-len 250 --steps 10");
+  CHECK(r.exit_code != 0);
+  CHECK_THAT(r.out, Catch::Contains("max_position_embeddings 256"));
+}
+
+TEST_CASE("bad flag values exit non-zero", "[cli]") {
+  CHECK(run_cli("generate --steps 0").exit_code != 0);
+  CHECK(run_cli("generate --batch -1").exit_code != 0);
+  CHECK(run_cli("generate --prefill sideways").exit_code != 0);
+  CHECK(run_cli("trace --format yaml").exit_code != 0);
+  CHECK(run_cli("generate --no-such-flag").exit_code != 0);
+  const CliResult r = run_cli("generate --batch 3 --prompt '1,2;3,4'");
+  CHECK(r.exit_code != 0);
+  CHECK_THAT(r.out, Catch::Contains("--batch is 3"));
+}
+
+TEST_CASE("model directory errors name the file and field", "[cli]") {
+  const fs::path dir = temp_dir("config");
+  SECTION("missing config.json") {
+    const CliResult r = run_cli("generate --model " + dir.string());
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.out, Catch::Contains("config.json"));
+  }
+  SECTION("malformed JSON") {
+    write(dir / "config.json", "{\"vocab_size\": 10,");
+    const CliResult r = run_cli("generate --model " + dir.string());
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.out, Catch::Contains("config.json") && Catch::Contains("not valid JSON"));
+  }
+  SECTION("heads not dividing hidden") {
+    write(dir / "config.json",
+          R"({"vocab_size": 10, "hidden_size": 30, "intermediate_size": 8, "num_hidden_layers": 1,
+              "num_attention_heads": 4})");
+    const CliResult r = run_cli("generate --model " + dir.string());
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.out, Catch::Contains("config.json") && Catch::Contains("not divisible by num_attention_heads"));
+  }
+  SECTION("missing weights") {
+    write(dir / "config.json",
+          R"({"vocab_size": 10, "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1,
+              "num_attention_heads": 2})");
+    const CliResult r = run_cli("generate --model " + dir.string());
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.out, Catch::Contains("model.safetensors"));
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a failed write leaves no partial output file", "[cli]") {
+  const fs::path dir = temp_dir("atomic");
+  const fs::path out = dir / "missing-subdir" / "trace.json";
+  const CliResult r = run_cli("trace -o " + out.string());
+  CHECK(r.exit_code != 0);
+  CHECK_THAT(r.out, Catch::Contains(out.string()));
+  CHECK_FALSE(fs::exists(out));
+  // An existing file survives a run that fails before writing.
+  const fs::path keep = dir / "keep.json";
+  write(keep, "precious");
+  CHECK(run_cli("trace --prompt 1,2,999 -o " + keep.string()).exit_code != 0);
+  std::ifstream in(keep);
+  std::string content((std::istreambuf_iterator<char>(in)), {});
+  CHECK(content == "precious");
+  for (const auto& entry : fs::directory_iterator(dir)) CHECK(entry.path().filename().string().find(".tmp-") == std::string::npos);
+  fs::remove_all(dir);
+}
