@@ -113,7 +113,7 @@ using nlohmann::json;
 // Element widths of every dtype the reference implementation knows, in bits (some are sub-byte),
 // so files holding tensors kvscope does not convert still pass the layout checks.
 std::optional<uint64_t> dtype_bits(const std::string& name) {
-  static const std::map<std::string, uint64_t, std::less<>> bits = {
+  static const std::map<std::string, uint64_t> bits = {
       {"BOOL", 8}, {"F4", 4}, {"F6_E2M3", 6}, {"F6_E3M2", 6}, {"U8", 8}, {"I8", 8}, {"F8_E5M2", 8},
       {"F8_E4M3", 8}, {"F8_E8M0", 8}, {"I16", 16}, {"U16", 16}, {"F16", 16}, {"BF16", 16}, {"I32", 32},
       {"U32", 32}, {"F32", 32}, {"C64", 64}, {"F64", 64}, {"I64", 64}, {"U64", 64}};
@@ -193,26 +193,21 @@ std::map<std::string, std::string> parse_metadata(const std::string& path, const
 
 // The reference rule: sorted by offset, the tensors tile the data section exactly, with no gap,
 // no overlap and nothing left over, so every byte of the file is accounted for.
-void check_layout(const std::string& path, const std::vector<TensorInfo>& tensors, uint64_t data_size) {
-  std::vector<const TensorInfo*> by_offset;
-  for (const TensorInfo& t : tensors) by_offset.push_back(&t);
-  std::sort(by_offset.begin(), by_offset.end(), [](const TensorInfo* a, const TensorInfo* b) {
-    return std::pair(a->begin, a->end) < std::pair(b->begin, b->end);
-  });
+void check_layout(const std::string& path, const std::vector<TensorInfo>& sorted, uint64_t data_size) {
   uint64_t expected = 0;
   const TensorInfo* previous = nullptr;
-  for (const TensorInfo* t : by_offset) {
-    const std::string range = "data_offsets [" + std::to_string(t->begin) + ", " + std::to_string(t->end) + "]";
-    if (t->end < t->begin) fail(path, t->name, range + " end before they begin");
-    if (t->end > data_size) {
-      fail(path, t->name, range + " run past the data section's " + std::to_string(data_size) + " bytes");
+  for (const TensorInfo& t : sorted) {
+    const std::string range = "data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) + "]";
+    if (t.end < t.begin) fail(path, t.name, range + " end before they begin");
+    if (t.end > data_size) {
+      fail(path, t.name, range + " run past the data section's " + std::to_string(data_size) + " bytes");
     }
-    if (t->begin < expected) fail(path, t->name, range + " overlap tensor '" + previous->name + "'");
-    if (t->begin > expected) {
-      fail(path, t->name, range + " leave a gap: the previous tensor ends at " + std::to_string(expected));
+    if (t.begin < expected) fail(path, t.name, range + " overlap tensor '" + previous->name + "'");
+    if (t.begin > expected) {
+      fail(path, t.name, range + " leave a gap: the previous tensor ends at " + std::to_string(expected));
     }
-    expected = t->end;
-    previous = t;
+    expected = t.end;
+    previous = &t;
   }
   if (expected != data_size) {
     fail(path, "the tensors cover " + std::to_string(expected) + " bytes of a " + std::to_string(data_size) +
@@ -250,8 +245,6 @@ SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
   ::close(fd);  // the mapping keeps the file alive
   if (map == MAP_FAILED) fail(path_, std::string("cannot map: ") + std::strerror(map_errno));
   map_ = static_cast<const unsigned char*>(map);
-  // Tensors are converted front to back, once.
-  ::madvise(map, size_, MADV_SEQUENTIAL);
 
   try {
     const uint64_t header_len = read_u64_le(map_);
@@ -279,9 +272,10 @@ SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
         tensors_.push_back(parse_tensor_entry(path_, name, entry));
       }
     }
+    std::sort(tensors_.begin(), tensors_.end(), [](const TensorInfo& a, const TensorInfo& b) {
+      return std::pair(a.begin, a.end) < std::pair(b.begin, b.end);
+    });
     check_layout(path_, tensors_, size_ - data_start_);
-    std::sort(tensors_.begin(), tensors_.end(),
-              [](const TensorInfo& a, const TensorInfo& b) { return a.begin < b.begin; });
   } catch (...) {
     ::munmap(map, size_);
     throw;
