@@ -1,0 +1,79 @@
+#include "app/gui/logic/app_state.h"
+
+#include <stdexcept>
+
+#include "trace/atomic_file.h"
+#include "trace/document_json.h"
+#include "trace/export_dot.h"
+#include "trace/export_mermaid.h"
+
+namespace kvscope::gui {
+
+namespace {
+
+// While the cursor is at the prefill or the first decode step, a cached export draws both, the two
+// subgraphs of seed 000; later it draws the current step (with the cache it reads as external nodes).
+std::vector<int> export_steps(const AppState& app, Side side) {
+  const int current = app.session->current_step(side);
+  if (current < 0) return {};
+  if (side == Side::Cached && current <= 1) {
+    std::vector<int> steps;
+    for (int s = 0; s <= current; ++s) steps.push_back(s);
+    return steps;
+  }
+  return {current};
+}
+
+std::vector<Side> exported_sides(const AppState& app) {
+  switch (app.mode) {
+    case ViewMode::Cached: return {Side::Cached};
+    case ViewMode::Uncached: return {Side::Uncached};
+    case ViewMode::Compare: break;
+  }
+  return {Side::Cached, Side::Uncached};
+}
+
+}  // namespace
+
+void export_view(AppState& app, const std::string& format, const std::string& path) {
+  if (path.empty()) throw std::invalid_argument("export: type a file path first");
+  if (format == "png") {
+    app.png_request = path;
+    return;
+  }
+  std::string content, note;
+  if (format == "json") {
+    trace::Document doc = app::new_document(app.session->model());
+    for (Side s : exported_sides(app)) doc.runs.push_back(app.session->run(s));
+    content = trace::document_to_json(doc).dump(1) + "\n";
+  } else if (format == "mermaid" || format == "dot") {
+    std::vector<trace::Graph> graphs;
+    std::vector<Side> sides;
+    for (Side s : exported_sides(app)) {
+      std::vector<int> steps = export_steps(app, s);
+      if (steps.empty()) continue;
+      graphs.push_back(trace::build_graph(app.session->run(s), {.fold = app.view.fold, .layer = app.view.layer, .steps = steps}));
+      sides.push_back(s);
+    }
+    if (graphs.empty()) throw std::invalid_argument("export: no step has run yet; prefill or step first");
+    std::vector<trace::GraphPart> parts;
+    for (size_t i = 0; i < graphs.size(); ++i) parts.push_back(trace::mode_part(app.session->run(sides[i]), graphs[i]));
+    if (format == "dot") {
+      content = parts.size() == 1 ? trace::export_dot(*parts[0].run, graphs[0], app.view.labels)
+                                  : trace::export_dot(parts, app.view.labels);
+    } else {
+      trace::MermaidText m = parts.size() == 1 ? trace::export_mermaid(*parts[0].run, graphs[0], app.view.labels)
+                                               : trace::export_mermaid(parts, app.view.labels);
+      content = std::move(m.text);
+      note = trace::mermaid_limits_warning(m, app.view.fold);
+    }
+  } else {
+    throw std::invalid_argument("export: unknown format '" + format + "' (mermaid, dot, json or png)");
+  }
+  trace::write_file_atomically(path, content);
+  app.status = "wrote " + format + " to " + path + " (" + std::to_string(content.size()) + " bytes)" +
+               (note.empty() ? "" : "; " + note);
+  app.status_error = false;
+}
+
+}  // namespace kvscope::gui

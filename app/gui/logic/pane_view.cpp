@@ -1,0 +1,211 @@
+#include "app/gui/logic/pane_view.h"
+
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace kvscope::gui {
+
+namespace {
+
+constexpr float kPadX = 8, kPadY = 5;
+constexpr float kLayerGap = 40;  // between repeated layer blocks of the unfolded view
+constexpr float kBend = 40;      // how far an unrouted edge leaves its node before turning
+
+// The shape line's width must not depend on the step, or stepping would change node sizes and the
+// layout: measure as if every axis had six digits.
+std::string widest_shape_text(const trace::Event& e) {
+  std::string out;
+  for (size_t i = 0; i < e.shape.size(); ++i) out += i ? ", 000000" : "000000";
+  return out;
+}
+
+Vec2 node_size(const trace::Event& e, trace::Labels labels, const TextMetrics& m) {
+  float w = std::max({m.width(e.name), m.width(trace::dims_text(e, labels)), m.width(widest_shape_text(e))});
+  return {std::ceil(w + 2 * kPadX), 3 * m.line_height + 2 * kPadY};
+}
+
+// Identifies a node across steps: its name and how many steps before the shown one it was computed.
+std::string node_key(const trace::Event& e, int step) { return e.name + "@" + std::to_string(step - e.step); }
+
+std::vector<Vec2> shifted(const std::vector<Vec2>& path, Vec2 d) {
+  std::vector<Vec2> out;
+  out.reserve(path.size());
+  for (Vec2 p : path) out.push_back(p + d);
+  return out;
+}
+
+std::vector<Vec2> plain_route(const Rect& from, const Rect& to) {
+  Vec2 p0{from.center().x, from.max.y}, p3{to.center().x, to.min.y};
+  return {p0, p0 + Vec2{0, kBend}, p3 - Vec2{0, kBend}, p3};
+}
+
+NodeView make_node(const trace::Run& run, const trace::GraphNode& n, trace::Labels labels) {
+  const trace::Event& e = run.events.at(n.event);
+  NodeView v;
+  v.event = n.event;
+  v.name = e.name;
+  v.shape = trace::shape_text(e);
+  v.dims = trace::dims_text(e, labels);
+  v.op = e.op;
+  v.layer = e.layer;
+  v.cache = n.cache;
+  v.external = n.external;
+  return v;
+}
+
+using NodeId = std::tuple<std::string, int, bool>;  // name, layer, external
+NodeId node_id(const NodeView& n) { return {n.name, n.layer, n.external}; }
+
+}  // namespace
+
+TextMetrics estimated_text_metrics() {
+  TextMetrics m;
+  m.width = [](std::string_view s) {
+    float w = 0;
+    for (size_t i = 0; i < s.size();) {
+      const unsigned char c = static_cast<unsigned char>(s[i]);
+      const size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+      w += len >= 3 ? 14.0f : 7.0f;
+      i += len;
+    }
+    return w;
+  };
+  return m;
+}
+
+PaneView build_pane_view(const trace::Run& run, int step, const ViewOptions& options, LayoutCache& cache,
+                         const TextMetrics& metrics) {
+  PaneView view;
+  if (step < 0) return view;
+  view.step = step;
+  const trace::Graph folded = trace::build_graph(run, {.fold = true, .layer = options.fold ? options.layer : 0, .steps = {step}});
+  view.layers = folded.layers;
+
+  LayoutInput input;
+  for (const auto& n : folded.nodes) {
+    const trace::Event& e = run.events.at(n.event);
+    input.nodes.push_back({node_key(e, step), node_size(e, options.labels, metrics), n.cluster});
+  }
+  for (const auto& e : folded.edges) input.edges.push_back({e.from, e.to, trace::edge_label(e, options.labels)});
+  for (const auto& c : folded.clusters)
+    input.clusters.push_back({std::string(trace::phase_name(c.phase)) + std::to_string(c.step - step),
+                              trace::cluster_title(c, options.labels)});
+  const Layout& layout = cache.get(input);
+  view.layout_key = std::to_string(std::hash<std::string>{}(input.structure_key())) + (options.fold ? "f" : "u");
+
+  std::set<trace::Op> ops;
+  if (options.fold) {
+    for (size_t i = 0; i < folded.nodes.size(); ++i) {
+      NodeView v = make_node(run, folded.nodes[i], options.labels);
+      v.rect = Rect::around(layout.centers[i], input.nodes[i].size);
+      ops.insert(v.op);
+      view.nodes.push_back(std::move(v));
+    }
+    for (size_t i = 0; i < folded.edges.size(); ++i)
+      view.edges.push_back({folded.edges[i].from, folded.edges[i].to, layout.edge_paths[i], input.edges[i].label,
+                            layout.edge_label_pos[i]});
+    for (size_t i = 0; i < folded.clusters.size(); ++i)
+      view.clusters.push_back({input.clusters[i].title, layout.cluster_boxes[i]});
+    view.bounds = layout.bounds;
+    view.ops.assign(ops.begin(), ops.end());
+    return view;
+  }
+
+  // Unfolded: every layer has the folded layer's structure, so its block is laid out once and repeated
+  // below itself; what follows the layers moves down by the extra blocks.
+  std::map<std::string, int> folded_of_key;
+  std::optional<Rect> block;
+  for (size_t i = 0; i < folded.nodes.size(); ++i) {
+    const trace::Event& e = run.events.at(folded.nodes[i].event);
+    folded_of_key[input.nodes[i].key] = static_cast<int>(i);
+    if (e.layer >= 0) {
+      Rect r = Rect::around(layout.centers[i], input.nodes[i].size);
+      block = block ? block->united(r) : r;
+    }
+  }
+  const float pitch = block ? block->height() + kLayerGap : 0;
+  const float tail_shift = pitch * std::max(0, folded.layers - 1);
+  auto shift_of = [&](const trace::Event& e, Vec2 folded_center) {
+    if (!block) return 0.0f;
+    if (e.layer >= 0) return pitch * e.layer;
+    return folded_center.y > block->min.y ? tail_shift : 0.0f;
+  };
+
+  const trace::Graph unfolded = trace::build_graph(run, {.fold = false, .layer = 0, .steps = {step}});
+  std::vector<int> folded_index;
+  std::vector<float> shift;
+  for (const auto& n : unfolded.nodes) {
+    const trace::Event& e = run.events.at(n.event);
+    const int fi = folded_of_key.at(node_key(e, step));
+    NodeView v = make_node(run, n, options.labels);
+    shift.push_back(shift_of(e, layout.centers[fi]));
+    v.rect = Rect::around(layout.centers[fi] + Vec2{0, shift.back()}, input.nodes[fi].size);
+    ops.insert(v.op);
+    folded_index.push_back(fi);
+    view.nodes.push_back(std::move(v));
+  }
+  std::map<std::pair<int, int>, int> folded_edge;
+  for (size_t i = 0; i < folded.edges.size(); ++i)
+    if (folded.edges[i].repeat == 0) folded_edge[{folded.edges[i].from, folded.edges[i].to}] = static_cast<int>(i);
+  for (const auto& e : unfolded.edges) {
+    EdgeView ev{e.from, e.to, {}, {}, {}};
+    auto it = folded_edge.find({folded_index[e.from], folded_index[e.to]});
+    if (it != folded_edge.end() && shift[e.from] == shift[e.to])
+      ev.path = shifted(layout.edge_paths[it->second], {0, shift[e.to]});
+    else
+      ev.path = plain_route(view.nodes[e.from].rect, view.nodes[e.to].rect);
+    view.edges.push_back(std::move(ev));
+  }
+  for (size_t i = 0; i < folded.clusters.size(); ++i) {
+    Rect box = layout.cluster_boxes[i];
+    if (block && box.max.y > block->min.y) box.max.y += tail_shift;
+    view.clusters.push_back({input.clusters[i].title, box});
+  }
+  view.bounds = layout.bounds;
+  view.bounds.max.y += tail_shift;
+  view.ops.assign(ops.begin(), ops.end());
+  return view;
+}
+
+void mark_changes(PaneView& now, const PaneView& previous) {
+  if (previous.step < 0) return;
+  std::map<NodeId, const std::string*> before;
+  for (const auto& n : previous.nodes) before[node_id(n)] = &n.shape;
+  for (auto& n : now.nodes) {
+    auto it = before.find(node_id(n));
+    n.changed = it == before.end() || *it->second != n.shape;
+  }
+}
+
+void mark_differences(PaneView& a, PaneView& b) {
+  auto mark = [](PaneView& side, const PaneView& other) {
+    std::map<NodeId, const std::string*> shapes;
+    for (const auto& n : other.nodes) shapes[node_id(n)] = &n.shape;
+    for (auto& n : side.nodes) {
+      auto it = shapes.find(node_id(n));
+      n.differs = it == shapes.end() || *it->second != n.shape;
+    }
+  };
+  mark(a, b);
+  mark(b, a);
+}
+
+int hit_test(const PaneView& view, Vec2 p) {
+  for (int i = static_cast<int>(view.nodes.size()) - 1; i >= 0; --i)
+    if (view.nodes[i].rect.contains(p)) return i;
+  return -1;
+}
+
+int find_node(const PaneView& view, const trace::Run& run, std::string_view name, int layer) {
+  int external_match = -1;
+  for (size_t i = 0; i < view.nodes.size(); ++i) {
+    const auto& n = view.nodes[i];
+    if (n.name != name || (layer >= 0 && run.events.at(n.event).layer != layer)) continue;
+    if (!n.external) return static_cast<int>(i);
+    if (external_match < 0) external_match = static_cast<int>(i);
+  }
+  return external_match;
+}
+
+}  // namespace kvscope::gui

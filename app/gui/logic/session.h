@@ -1,0 +1,55 @@
+#pragma once
+// The generation the app shows: one model, a cached and an uncached run of it stepped together so that
+// both have produced the same tokens. It drives the core and records traces; it does no model math.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/common/recording.h"
+#include "core/model.h"
+
+namespace kvscope::gui {
+
+enum class Side { Cached, Uncached };
+const char* side_name(Side s);
+
+// Presets whose float32 weights would exceed this open in meta mode (shapes only): openllama-3b needs 13 GB.
+inline constexpr int64_t kMetaAboveWeightBytes = int64_t{2} << 30;
+
+class Session {
+ public:
+  // Loads the model of `spec` (throws what the core throws, naming the model or flag at fault).
+  explicit Session(app::RunSpec spec);
+
+  const app::RunSpec& spec() const { return spec_; }
+  const core::LlamaModel& model() const { return *model_; }
+  bool meta() const { return model_->meta(); }
+  bool meta_forced() const { return meta_forced_; }  // the user asked for weights, the size said no
+
+  void reset();
+  void prefill();                 // the cached run's first step, if it has not run
+  void step();                    // one more generated token in both runs
+  void run_to(int tokens);        // grows the run's token budget when needed (the runs are deterministic)
+  bool done() const;              // the token budget is spent
+  int generated() const;          // tokens both runs have produced
+  bool started() const { return !cached_->run().steps.empty(); }
+
+  const trace::Run& run(Side s) const { return gen(s).run(); }
+  const std::vector<core::StepResult>& results(Side s) const { return gen(s).results(); }
+  // The step shown: the cached run's latest, and the uncached step of the same generated token. -1: none yet.
+  int current_step(Side s) const;
+  const std::vector<int32_t>& prompt() const { return prompts_.front(); }
+  std::vector<int32_t> generated_tokens() const;  // of the first sequence, in order
+
+ private:
+  const app::RecordedGeneration& gen(Side s) const { return s == Side::Cached ? *cached_ : *uncached_; }
+  void catch_up_uncached();
+
+  app::RunSpec spec_;
+  bool meta_forced_ = false;
+  std::unique_ptr<core::LlamaModel> model_;
+  std::vector<std::vector<int32_t>> prompts_;
+  std::unique_ptr<app::RecordedGeneration> cached_, uncached_;
+};
+
+}  // namespace kvscope::gui

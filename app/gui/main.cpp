@@ -1,0 +1,140 @@
+// kvscope-gui: step through a generation and watch its tensor graph, cached and uncached side by side.
+// With --script/--screenshot it runs the same app without a person and saves what it drew.
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <imgui.h>
+
+#include "app/gui/logic/app_state.h"
+#include "app/gui/logic/script.h"
+#include "app/gui/logic/script_runner.h"
+#include "app/gui/ui/app_window.h"
+#include "app/gui/ui/fonts.h"
+#include "app/gui/ui/panels.h"
+#include "app/gui/ui/png_file.h"
+#include "trace/axis.h"
+#include "trace/graph.h"
+
+namespace {
+
+using namespace kvscope;
+using namespace kvscope::gui;
+
+struct Options {
+  app::RunSpec spec;
+  std::string prompt = "12,81,92,52,65";  // seed 004's prompt
+  std::string script, screenshot, size = "1600x1000";
+  int frames = 3;
+};
+
+// The Chinese the app can show before any trace exists: every axis label and the loop edge's words.
+std::string known_chinese() {
+  std::string text = "中文 labels 循环次用前个第全部";
+  for (int a = 0; a <= static_cast<int>(trace::Axis::TokenPerSequence); ++a)
+    text += std::string(trace::axis_label_zh(static_cast<trace::Axis>(a)));
+  return text;
+}
+
+void want_pane_text(Fonts& fonts, const AppState& app) {
+  for (const auto& p : app.panes) {
+    for (const auto& c : p.clusters) fonts.want(c.title);
+    for (const auto& e : p.edges) fonts.want(e.label);
+    for (const auto& n : p.nodes) fonts.want(n.dims);
+  }
+}
+
+void save_region(AppWindow& window, const std::string& path, ImVec2 min, ImVec2 max) {
+  int w = static_cast<int>(max.x - min.x), h = static_cast<int>(max.y - min.y);
+  auto pixels = window.read_pixels(static_cast<int>(min.x), static_cast<int>(min.y), w, h);
+  write_png(path, pixels, w, h);
+}
+
+int run(const Options& o) {
+  int width = 1600, height = 1000;
+  if (std::sscanf(o.size.c_str(), "%dx%d", &width, &height) != 2 || width < 200 || height < 200)
+    throw std::invalid_argument("--size takes WIDTHxHEIGHT, at least 200x200, got '" + o.size + "'");
+  const bool headless = !o.script.empty() || !o.screenshot.empty();
+  std::optional<ScriptRunner> runner;
+  if (!o.script.empty()) runner.emplace(parse_script(script_text_from_argument(o.script)));
+
+  app::RunSpec spec = o.spec;
+  if (!o.prompt.empty() && spec.prompt_len == 0) spec.prompts = {parse_token_ids(o.prompt)};
+
+  AppWindow window(width, height, "kvscope");
+  const float scale = headless ? 1.0f : window.content_scale();
+  Fonts fonts(scale, known_chinese());
+  ImGui::GetStyle().ScaleAllSizes(scale);
+  TextMetrics metrics{[&fonts](std::string_view s) { return fonts.measure_graph_text(s); },
+                      fonts.graph_font_size() * 1.15f};
+  AppState app(spec, metrics);
+  if (app.session->meta_forced())
+    app.status = spec.model + " opens in meta mode (shapes only): its float32 weights would need " +
+                 std::to_string(app.session->model().config().parameter_count() * 4 >> 30) + " GB";
+  UiState ui;
+  ui.prompt_text = o.prompt;
+
+  int frames_left = o.frames;
+  double last = window.time();
+  std::string font_key;
+  while (!window.should_close()) {
+    const double now = window.time();
+    tick(app, headless ? 1.0 / 60 : now - last);
+    last = now;
+    fonts.rebuild_if_needed();
+    window.begin_frame();
+    if (runner) runner->advance(app);
+    draw_app(app, ui, fonts);
+    std::string key = app.panes[0].layout_key + app.panes[1].layout_key + std::to_string(app.panes[0].step) +
+                      std::to_string(app.panes[1].step);
+    if (key != font_key) {
+      want_pane_text(fonts, app);
+      font_key = std::move(key);
+    }
+    window.render();
+    if (app.png_request) {
+      const std::string path = *app.png_request;
+      app.png_request.reset();
+      attempt(app, [&] {
+        save_region(window, path, ui.graph_min, ui.graph_max);
+        app.status = "wrote png to " + path;
+        app.status_error = false;
+      });
+      if (headless && app.status_error) throw std::runtime_error(app.status);
+    }
+    if (headless && (!runner || runner->finished()) && frames_left-- <= 0) {
+      if (!o.screenshot.empty()) save_region(window, o.screenshot, {0, 0}, ImGui::GetIO().DisplaySize);
+      break;
+    }
+    window.present();
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  o.spec.steps = 16;
+  CLI::App cli{"kvscope-gui: watch the tensor graph of a LLaMA generation, cached and uncached"};
+  cli.footer("Script commands (--script, separated by ';' or newlines):\n" + kvscope::gui::script_reference());
+  cli.add_option("--model", o.spec.model, "preset name or HF model directory")->capture_default_str();
+  cli.add_option("--seed", o.spec.seed, "weights and random prompt seed")->capture_default_str();
+  cli.add_option("--prompt", o.prompt, "prompt token ids, comma-separated")->capture_default_str();
+  cli.add_option("--prompt-len", o.spec.prompt_len, "a random prompt of this many ids instead of --prompt");
+  cli.add_option("--batch", o.spec.batch, "sequences per step")->capture_default_str();
+  cli.add_option("--tokens", o.spec.steps, "how many tokens the run may generate")->capture_default_str();
+  cli.add_flag("--meta", o.spec.meta, "shapes only, no weights");
+  cli.add_option("--script", o.script, "a script file, or the commands themselves");
+  cli.add_option("--screenshot", o.screenshot, "save the window as PNG when the script is done, then exit");
+  cli.add_option("--size", o.size, "window size WIDTHxHEIGHT")->capture_default_str();
+  cli.add_option("--frames", o.frames, "frames to draw after the script before the screenshot")->capture_default_str();
+  CLI11_PARSE(cli, argc, argv);
+  try {
+    return run(o);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kvscope-gui: %s\n", e.what());
+    return 1;
+  }
+}

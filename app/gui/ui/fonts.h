@@ -1,0 +1,33 @@
+#pragma once
+// The font atlas: DejaVu Sans for text and, merged into it, only the CJK glyphs the app actually shows
+// (a whole CJK range would cost seconds of start-up and megabytes of texture).
+#include <set>
+#include <string>
+#include <string_view>
+
+#include <imgui.h>
+
+namespace kvscope::gui {
+
+class Fonts {
+ public:
+  Fonts(float scale, std::string_view initial_text);  // before the first frame
+  // Notes the glyphs of `text` the atlas lacks; the next rebuild_if_needed() adds them.
+  void want(std::string_view text);
+  // Between frames only (not between NewFrame and Render).
+  void rebuild_if_needed();
+  float graph_font_size() const { return 14.0f; }
+  float measure_graph_text(std::string_view text) const;
+  const std::string& note() const { return note_; }  // why Chinese may not render, when it cannot
+
+ private:
+  void build();
+
+  float scale_;
+  std::set<unsigned> codepoints_;
+  bool stale_ = false;
+  ImVector<ImWchar> ranges_;
+  std::string note_;
+};
+
+}  // namespace kvscope::gui

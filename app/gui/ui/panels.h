@@ -1,0 +1,50 @@
+#pragma once
+// One function per panel. Panels draw the AppState and turn clicks into calls of its functions;
+// the state and every decision live in app/gui/logic.
+#include <string>
+
+#include <imgui.h>
+
+#include "app/gui/logic/app_state.h"
+#include "app/gui/ui/fonts.h"
+
+namespace kvscope::gui {
+
+// Edit buffers of the widgets: what the user is typing, before it becomes a command.
+struct UiState {
+  std::string model_dir;
+  std::string prompt_text;
+  int run_to = 10;
+  std::string export_path = "kvscope-graph.mmd";
+  int export_format = 0;  // index into kExportFormats
+  ImVec2 graph_min{0, 0}, graph_max{0, 0};  // the graph panes on screen, for PNG export
+};
+inline constexpr const char* kExportFormats[] = {"mermaid", "dot", "json", "png"};
+
+void draw_app(AppState& app, UiState& ui, Fonts& fonts);
+
+void draw_model_controls(AppState& app, UiState& ui);
+void draw_run_controls(AppState& app, UiState& ui);
+void draw_view_controls(AppState& app);
+void draw_legend(const AppState& app);
+void draw_export_controls(AppState& app, UiState& ui);
+void draw_token_strip(const AppState& app);
+void draw_graph_pane(AppState& app, Side side, Fonts& fonts, ImVec2 size);
+void draw_step_metrics(const AppState& app, Side side);
+void draw_work_plots(const AppState& app, ImVec2 size);
+void draw_inspector(AppState& app);
+
+// Runs a panel's action, turning a failure into the status line instead of an exception.
+template <typename F>
+void attempt(AppState& app, F&& action) {
+  try {
+    action();
+  } catch (const std::exception& e) {
+    app.status = e.what();
+    app.status_error = true;
+  }
+}
+
+inline ImU32 rgba(int r, int g, int b, int a = 255) { return IM_COL32(r, g, b, a); }
+
+}  // namespace kvscope::gui
