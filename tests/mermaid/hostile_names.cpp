@@ -1,7 +1,8 @@
 // Writes a Mermaid export of a run whose tensor names are everything Mermaid reads specially (keywords as
-// ids, quotes, '#', '<', '>', '&', '@', '.', '-'), and prints each name, one a line: the renderer checks that
-// every name reads back unchanged from the rendered diagram.
+// ids, quotes, '#', '<', '>', '&', '@', '.', '-'), and the list of those names, one a line: the renderer
+// checks that every name reads back unchanged from the rendered diagram.
 #include <iostream>
+#include <string>
 #include <vector>
 
 #include "trace/atomic_file.h"
@@ -10,8 +11,8 @@
 using namespace kvscope::trace;
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: hostile_names OUT.mmd\n";
+  if (argc != 3) {
+    std::cerr << "usage: hostile_names OUT.mmd NAMES.txt\n";
     return 2;
   }
   const std::vector<std::string> names{"end", "end.x", "end-x", "graph", "flowchart", "subgraph", "style",
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   run.steps.push_back(step);
   const Graph graph = build_graph(run, {});
   write_file_atomically(argv[1], export_mermaid(run, graph, Labels::En).text);
-  for (const std::string& name : names) std::cout << name << "\n";
-  std::cout << "tokens <&>, \"hidden\" #\n";
+  std::string list;
+  for (const std::string& name : names) list += name + "\n";
+  write_file_atomically(argv[2], list + "tokens <&>, \"hidden\" #\n");
 }

@@ -1,7 +1,8 @@
 // Parses and renders Mermaid files with the real Mermaid (the version pinned in package-lock.json) inside
 // Debian's chromium, the way GitHub and mermaid.live do; fails on any parse or render error.
-//   node render.mjs [--expect-text TEXT]... FILE.mmd...
-// --expect-text: the rendered diagram's text must contain TEXT (checks that escaped labels read back right).
+//   node render.mjs [--expect-lines LIST.txt] FILE.mmd...
+// --expect-lines: the next file's rendered text must contain each line of LIST.txt (checks that escaped
+// labels read back right).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,13 +22,17 @@ if (!existsSync(chromiumPath)) {
 }
 
 const files = [];
-const expected = [];
+let expected = [];
 for (let i = 2; i < process.argv.length; ++i) {
-  if (process.argv[i] === '--expect-text') expected.push(process.argv[++i]);
-  else files.push(process.argv[i]);
+  if (process.argv[i] === '--expect-lines') {
+    expected = readFileSync(process.argv[++i], 'utf8').split('\n').filter((line) => line !== '');
+  } else {
+    files.push({ path: process.argv[i], expected });
+    expected = [];
+  }
 }
 if (files.length === 0) {
-  console.error('usage: node render.mjs [--expect-text TEXT]... FILE.mmd...');
+  console.error('usage: node render.mjs [--expect-lines LIST.txt] FILE.mmd...');
   process.exit(2);
 }
 
@@ -45,7 +50,7 @@ try {
   await page.addScriptTag({ path: mermaidJs });
   // Mermaid's defaults (maxTextSize 50000, maxEdges 500) are kept: they are what GitHub renders with.
   await page.evaluate(() => window.mermaid.initialize({ startOnLoad: false }));
-  for (const [i, file] of files.entries()) {
+  for (const [i, { path: file, expected }] of files.entries()) {
     const text = readFileSync(file, 'utf8');
     const result = await page.evaluate(async ({ text, id }) => {
       try {
