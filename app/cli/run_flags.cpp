@@ -69,7 +69,7 @@ RecordedRuns record_runs(const app::RunSpec& spec, const std::vector<core::Cache
   if (effective.prompts.empty() && effective.prompt_len == 0) effective.prompts = {{12, 81, 92, 52, 65}};
   const auto prompts = app::make_prompts(effective, source.config);
   core::LlamaModel model = core::load_model(source, spec.seed, spec.meta);
-  RecordedRuns out{app::new_document(model), {}};
+  RecordedRuns out{app::new_document(model), {}, {}};
   for (core::CacheMode mode : modes) {
     core::GenerationOptions options{mode, spec.prefill, spec.steps};
     app::RecordedGeneration gen(model, prompts, options, spec.capture);

@@ -1,0 +1,52 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "app/common/recording.h"
+#include "core/config.h"
+#include "core/model.h"
+
+// A config small enough for the naive reference, with what the caller overrides.
+inline kvscope::core::LlamaConfig small_config(int heads = 4, int kv_heads = 4) {
+  kvscope::core::LlamaConfig c;
+  c.name = "test";
+  c.vocab_size = 100;
+  c.hidden_size = 32;
+  c.intermediate_size = 48;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = heads;
+  c.num_key_value_heads = kv_heads;
+  c.head_dim = 8;
+  c.max_position_embeddings = 512;
+  c.validate("test");
+  return c;
+}
+
+// Random weights with sharp attention: q and k scaled so that scores are O(1) and RoPE, theta and the
+// GQA head mapping move the logits far beyond float noise (with std 0.02 alone attention is nearly uniform).
+inline kvscope::core::LlamaWeights sharp_weights(const kvscope::core::LlamaConfig& c, uint64_t seed) {
+  kvscope::core::LlamaWeights w = kvscope::core::random_weights(c, seed);
+  for (auto& layer : w.layers) {
+    layer.q_proj *= 20.0f;
+    layer.k_proj *= 20.0f;
+  }
+  return w;
+}
+
+// Runs a whole generation and returns its trace and step results.
+struct Recorded {
+  kvscope::trace::Run run;
+  std::vector<kvscope::core::StepResult> results;
+  std::vector<std::vector<int32_t>> sequences;
+};
+
+inline Recorded record(kvscope::core::LlamaModel& model, std::vector<std::vector<int32_t>> prompts,
+                       kvscope::core::GenerationOptions options, kvscope::trace::CaptureOptions capture = {}) {
+  kvscope::app::RecordedGeneration gen(model, std::move(prompts), options, capture);
+  gen.run_to_end();
+  Recorded r;
+  r.results = gen.results();
+  r.sequences = gen.generator().sequences();
+  r.run = gen.take_run();
+  return r;
+}

@@ -1,0 +1,121 @@
+// Seed 000: openllama-3b, 7 tokens, the first 6 prefilled, the 7th predicting the 8th. Every node of the
+// seed's graph exists with exactly its shape, and every edge of the seed is a path in the trace.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <set>
+
+#include "core/model_source.h"
+#include "tests/core/seed_graph.h"
+#include "tests/core/test_helpers.h"
+
+using namespace kvscope;
+
+namespace {
+
+Recorded seed_scenario() {
+  core::LlamaModel model(core::preset_config("openllama-3b"), std::nullopt);
+  return record(model, {{1, 2, 3, 4, 5, 6, 7}}, {core::CacheMode::Cached, core::PrefillScheme::AllButLast, 1});
+}
+
+// The tensors the seed draws that this issue does not produce yet: the prompt text (tokenizers come later).
+const std::set<std::string> kNotTraced{"input_string"};
+
+bool reaches(const trace::Run& run, const std::string& from, const std::string& to) {
+  std::vector<std::vector<int>> consumers(run.events.size());
+  for (const auto& e : run.events)
+    for (int i : e.inputs) consumers[static_cast<size_t>(i)].push_back(e.id);
+  std::vector<bool> seen(run.events.size(), false);
+  std::deque<int> queue;
+  for (const auto& e : run.events)
+    if (e.name == from) queue.push_back(e.id), seen[static_cast<size_t>(e.id)] = true;
+  while (!queue.empty()) {
+    const int id = queue.front();
+    queue.pop_front();
+    for (int c : consumers[static_cast<size_t>(id)]) {
+      if (run.events[static_cast<size_t>(c)].name == to) return true;
+      if (!seen[static_cast<size_t>(c)]) seen[static_cast<size_t>(c)] = true, queue.push_back(c);
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("seed 000: every node with the seed's exact shape", "[seed000]") {
+  const std::string path = seed_file("000_");
+  REQUIRE_FALSE(path.empty());
+  const SeedGraph seed = read_seed_graph(path);
+  REQUIRE(seed.nodes.size() == count_lines_with(path, "<br/>"));  // the parser found every node
+  const Recorded r = seed_scenario();
+  for (const auto& [name, node] : seed.nodes) {
+    INFO(name);
+    int found = 0;
+    for (const auto& e : r.run.events) {
+      if (e.name != name) continue;
+      ++found;
+      CHECK(e.shape == node.shape);
+    }
+    CHECK(found > 0);
+  }
+}
+
+TEST_CASE("seed 000: every edge is a path in the trace's dependency graph", "[seed000]") {
+  const SeedGraph seed = read_seed_graph(seed_file("000_"));
+  REQUIRE(seed.edges.size() == count_lines_with(seed_file("000_"), "-->"));  // and every edge
+  const Recorded r = seed_scenario();
+  for (const auto& [from, to] : seed.edges) {
+    if (kNotTraced.count(from)) continue;
+    INFO(from << " --> " << to);
+    CHECK(reaches(r.run, from, to));
+  }
+}
+
+TEST_CASE("seed 000: the zh labels are the seed's own words", "[seed000]") {
+  const SeedGraph seed = read_seed_graph(seed_file("000_"));
+  const Recorded r = seed_scenario();
+  // The seed lists some decode labels out of the shape's order (its README says so); those must
+  // still be the same words, and nothing else may differ.
+  std::set<std::string> reordered;
+  for (const auto& [name, node] : seed.nodes) {
+    for (const auto& e : r.run.events) {
+      if (e.name != name) continue;
+      INFO(name);
+      if (e.dims_zh == node.labels) continue;
+      auto a = e.dims_zh, b = node.labels;
+      std::sort(a.begin(), a.end());
+      std::sort(b.begin(), b.end());
+      CHECK(a == b);
+      reordered.insert(name);
+    }
+  }
+  CHECK(reordered == std::set<std::string>{"query_states", "more_key_states", "more_value_states", "pos_query_states",
+                                           "pos_more_key_states", "pos_key_states", "value_states"});
+}
+
+TEST_CASE("seed 000 in meta mode: names and order of one layer, and the cache history edges", "[seed000]") {
+  const Recorded r = seed_scenario();
+  REQUIRE(r.results.size() == 2);
+  CHECK(r.results[0].record.cache_len == 0);
+  CHECK(r.results[1].record.cache_len == 6);
+  CHECK(r.results[1].key_cache_shape == std::vector<int64_t>{1, 32, 7, 100});
+  // 26 layers of prefill and 26 of decode, every layer with the same node set.
+  int prefill_layers = 0, decode_layers = 0;
+  for (const auto& e : r.run.events) {
+    if (e.name == "prefill_layer_output") ++prefill_layers;
+    if (e.name == "layer_output") ++decode_layers;
+  }
+  CHECK(prefill_layers == 26);
+  CHECK(decode_layers == 26);
+  // pos_key_states of layer 5 reads exactly that layer's prefill keys and the new key.
+  for (const auto& e : r.run.events) {
+    if (e.name != "pos_key_states" || e.layer != 5) continue;
+    REQUIRE(e.inputs.size() == 2);
+    const auto& history = r.run.events[static_cast<size_t>(e.inputs[0])];
+    CHECK(history.name == "prefill_pos_key_states");
+    CHECK(history.layer == 5);
+    CHECK(r.run.events[static_cast<size_t>(e.inputs[1])].name == "pos_more_key_states");
+  }
+}
