@@ -187,10 +187,14 @@ std::string comparison_table(const Comparison& c) {
   };
   std::vector<std::string> header;
   for (const auto& [name, width] : columns) header.push_back(name);
-  row(header, "first tensor whose shape differs");
+  row(header, "a tensor whose shape differs");
   for (const TokenComparison& t : c.tokens) {
     const double ratio = t.cached.macs > 0 ? static_cast<double>(t.uncached.macs) / static_cast<double>(t.cached.macs) : 0;
-    std::string diff = t.differences.empty() ? "-" : difference_text(t.differences.front());
+    // The tensor with the most axes says most: query_states before position_ids.
+    const auto shown = std::max_element(t.differences.begin(), t.differences.end(), [](const auto& a, const auto& b) {
+      return a.cached.size() < b.cached.size();
+    });
+    std::string diff = t.differences.empty() ? "-" : difference_text(*shown);
     if (t.differences.size() > 1) diff += " (+" + std::to_string(t.differences.size() - 1) + " more)";
     if (!t.agree) diff = "TOKENS DISAGREE; " + diff;
     row({std::to_string(t.index), join_tokens(t.cached.tokens), join_tokens(t.uncached.tokens),

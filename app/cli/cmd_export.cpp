@@ -50,8 +50,10 @@ std::string export_graph(const ExportFlags& f, const trace::Document& doc) {
     try {
       graphs.push_back(trace::build_graph(doc.runs[r], options));
     } catch (const std::invalid_argument& e) {
-      throw std::runtime_error(std::string(f.steps.empty() ? "--layer: " : "--step/--layer: ") + doc.runs[r].mode +
-                               " run: " + e.what());
+      // build_graph names the step or the layer it lacks; the user knows them as flags.
+      const std::string what = e.what();
+      const std::string flag = what.rfind("step ", 0) == 0 ? "--step" : what.rfind("layer ", 0) == 0 ? "--layer" : "export";
+      throw std::runtime_error(flag + ": the " + doc.runs[r].mode + " run: " + what);
     }
   }
   std::vector<trace::GraphPart> parts;

@@ -1,0 +1,124 @@
+// export and compare through the built binary: what a user types, what lands in files, how errors read.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <unistd.h>
+
+#include "mermaid_reader.h"
+#include "tests/cli/run_cli.h"
+#include "trace/document_json.h"
+
+using namespace kvscope;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path = fs::temp_directory_path() / ("kvscope-export-" + std::to_string(::getpid()));
+  TempDir() { fs::create_directories(path); }
+  ~TempDir() { fs::remove_all(path); }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+}  // namespace
+
+TEST_CASE("export --from a JSON trace draws what the run itself draws") {
+  TempDir dir;
+  const std::string run = "--model seed-tiny --prompt 12,81,92,52,65 --steps 2";
+  REQUIRE(run_cli("trace " + run + " --both --format json -o " + dir.file("t.json")).exit_code == 0);
+  for (const std::string flags : {"--mode cached --labels zh", "--mode both --unfold", "--mode uncached --step 1",
+                                  "--format dot --mode both"}) {
+    INFO(flags);
+    REQUIRE(run_cli("export " + run + " " + flags + " -o " + dir.file("direct")).exit_code == 0);
+    REQUIRE(run_cli("export --from " + dir.file("t.json") + " " + flags + " -o " + dir.file("from")).exit_code == 0);
+    const std::string direct = test::read_text_file(dir.file("direct"));
+    CHECK(count_lines(direct) > 40);
+    CHECK(test::read_text_file(dir.file("from")) == direct);
+  }
+  // JSON out of export is the trace document, and reads back to the same document.
+  REQUIRE(run_cli("export --from " + dir.file("t.json") + " --format json --mode both -o " + dir.file("again.json"))
+              .exit_code == 0);
+  const auto original = nlohmann::json::parse(test::read_text_file(dir.file("t.json")));
+  const auto again = nlohmann::json::parse(test::read_text_file(dir.file("again.json")));
+  CHECK(again == original);
+  CHECK(again["schema_version"] == trace::Document::kSchemaVersion);
+}
+
+TEST_CASE("an unfolded export beyond Mermaid's limits warns and names --fold; folded exports do not") {
+  TempDir dir;
+  const auto unfolded =
+      run_cli("export --model openllama-3b --meta --prompt-len 7 --steps 1 --unfold -o " + dir.file("u.mmd"));
+  CHECK(unfolded.exit_code == 0);
+  CHECK(unfolded.out.find("beyond Mermaid's default limits") != std::string::npos);
+  CHECK(unfolded.out.find("--fold") != std::string::npos);
+  const auto folded =
+      run_cli("export --model openllama-3b --meta --prompt-len 7 --steps 1 --mode both -o " + dir.file("f.mmd"));
+  CHECK(folded.exit_code == 0);
+  CHECK(folded.out.empty());
+}
+
+TEST_CASE("export and compare errors name the flag or file, on one line, with a non-zero exit") {
+  TempDir dir;
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"export --from " + dir.file("missing.json"), "--from " + dir.file("missing.json") + ": cannot open the file"},
+      {"export --from " + dir.file("missing.json") + " --model seed-tiny", "--model describes a new run"},
+      {"export --format json --labels zh", "--labels applies to --format mermaid and dot"},
+      {"export --layer 2", "--layer: the cached run: layer 2 is not in the run (it has layers 0-1)"},
+      {"export --steps 2 --step 5", "--step: the cached run: step 5 is not in the run (it has steps 0-2)"},
+      {"export --format svg", "--format"},
+      {"compare --from " + dir.file("missing.json"), "--from"},
+  };
+  for (const auto& [args, message] : cases) {
+    INFO(args);
+    const CliResult r = run_cli(args);
+    CHECK(r.exit_code != 0);
+    CHECK(r.out.find(message) != std::string::npos);
+    CHECK(count_lines(r.out) <= 2);
+  }
+}
+
+TEST_CASE("compare counts multiply-accumulates that match the model's arithmetic") {
+  TempDir dir;
+  const CliResult r = run_cli("compare --model seed-tiny --prompt 12,81,92,52,65 --steps 4 --format json -o " +
+                              dir.file("c.json"));
+  REQUIRE(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(test::read_text_file(dir.file("c.json")));
+  CHECK(j["tokens_agree"] == true);
+  REQUIRE(j["tokens"].size() == 4);
+  // seed-tiny: hidden 256, intermediate 512, 2 layers, 4 heads of 64, vocab 100. A pass over t new tokens
+  // attending to s positions: q, k, v, o (256x256 each), gate, up, down (256x512 each), scores and weights.v
+  // (4 heads x t x s x 64 each), per layer; the lm_head over the rows it computes.
+  auto pass = [](int64_t t, int64_t s, int64_t logit_rows) {
+    return 2 * (t * (4 * 256 * 256 + 3 * 256 * 512) + 2 * 4 * t * s * 64) + logit_rows * 256 * 100;
+  };
+  CHECK(j["tokens"][0]["cached"]["macs"] == pass(4, 4, 0) + pass(1, 5, 1));
+  for (int k = 0; k < 4; ++k) {
+    INFO("token " << k);
+    const int64_t s = 5 + k;
+    CHECK(j["tokens"][k]["uncached"]["macs"] == pass(s, s, s));
+    if (k > 0) CHECK(j["tokens"][k]["cached"]["macs"] == pass(1, s, 1));
+    CHECK(j["tokens"][k]["cached"]["kv_cache_bytes"] == 2 * 2 * 4 * (s) * 64 * 4);
+    CHECK(j["tokens"][k]["cached"]["tokens"] == j["tokens"][k]["uncached"]["tokens"]);
+  }
+
+  const CliResult table = run_cli("compare --model seed-tiny --prompt 12,81,92,52,65 --steps 4");
+  REQUIRE(table.exit_code == 0);
+  CHECK(table.out.find("query_states 4x1x64 vs 4x8x64") != std::string::npos);
+  CHECK(table.out.find("tokens: the two modes agree on every token") != std::string::npos);
+  const CliResult csv = run_cli("compare --model seed-tiny --prompt 12,81,92,52,65 --steps 4 --csv");
+  REQUIRE(csv.exit_code == 0);
+  CHECK(count_lines(csv.out) == 5);
+  CHECK(csv.out.rfind("token,cached_token,uncached_token,", 0) == 0);
+}
+
+TEST_CASE("the committed seed-tiny example is what the binary draws now") {
+  const std::string command = std::string(KVSCOPE_SOURCE_DIR) + "/scripts/update-examples --check " + KVSCOPE_CLI;
+  const int status = std::system(command.c_str());
+  CHECK(WEXITSTATUS(status) == 0);
+  const std::string doc = test::read_text_file(std::string(KVSCOPE_SOURCE_DIR) + "/docs/seed-tiny-graph.md");
+  const auto graph = test::read_mermaid(test::mermaid_block(doc));
+  CHECK(graph.unread.empty());
+  CHECK(graph.nodes.at("query_states").shape == "4, 1, 64");
+  CHECK(graph.nodes.at("pos_key_states").shape == "4, 5, 64");
+}

@@ -1,0 +1,99 @@
+// The seed 000 scenario through the exporter: openllama-3b shapes, meta mode, a 7-token prompt, cached, one
+// decode step. The seed's Mermaid graph is read from the seed note at test time, never retyped.
+#include <catch2/catch.hpp>
+#include <functional>
+#include <set>
+
+#include "app/common/recording.h"
+#include "core/model_source.h"
+#include "mermaid_reader.h"
+#include "trace/export_mermaid.h"
+
+using namespace kvscope;
+
+namespace {
+
+trace::Run seed_scenario_run() {
+  core::LlamaModel model = core::load_model(core::resolve_model("openllama-3b"), 0, true);
+  core::GenerationOptions options;
+  options.mode = core::CacheMode::Cached;
+  options.prefill = core::PrefillScheme::AllButLast;
+  options.new_tokens = 1;
+  app::RecordedGeneration gen(model, {{11, 22, 33, 44, 55, 66, 77}}, options, {});
+  gen.run_to_end();
+  return gen.take_run();
+}
+
+// Is there a path from `from` to `to` whose inner nodes are all ones the seed does not draw?
+bool path_through_skipped(const test::MermaidGraph& g, const std::string& from, const std::string& to,
+                          const std::set<std::string>& seed_nodes) {
+  std::set<std::string> seen;
+  std::function<bool(const std::string&)> reach = [&](const std::string& at) {
+    for (const auto& e : g.edges) {
+      if (e.from != at) continue;
+      if (e.to == to) return true;
+      if (seed_nodes.count(e.to) || !seen.insert(e.to).second) continue;
+      if (reach(e.to)) return true;
+    }
+    return false;
+  };
+  return reach(from);
+}
+
+}  // namespace
+
+TEST_CASE("the folded zh export of the seed scenario draws seed 000's nodes, shapes, edges and subgraphs") {
+  const test::MermaidGraph seed = test::read_mermaid(test::mermaid_block(test::read_text_file(test::seed_000_path())));
+  REQUIRE(seed.nodes.size() == 42);  // what the sketch draws: the reader missed none
+  REQUIRE(seed.unread.empty());
+
+  const trace::Run run = seed_scenario_run();
+  const trace::Graph graph = trace::build_graph(run, {});
+  const trace::MermaidText m = trace::export_mermaid(run, graph, trace::Labels::Zh);
+  CHECK(m.within_limits());
+  const test::MermaidGraph ours = test::read_mermaid(m.text);
+  REQUIRE(ours.unread.empty());
+
+  CHECK(ours.subgraphs == seed.subgraphs);
+  std::set<std::string> seed_nodes;
+  for (const auto& [id, node] : seed.nodes) {
+    seed_nodes.insert(id);
+    INFO("seed node " << id);
+    REQUIRE(ours.nodes.count(id) == 1);
+    CHECK(ours.nodes.at(id).name == node.name);
+    CHECK(ours.nodes.at(id).shape == node.shape);
+    CHECK(ours.nodes.at(id).subgraph == node.subgraph);
+  }
+
+  // input_string is the only node the seed names without drawing it: the text before tokenization,
+  // which kvscope does not have until tokenizers arrive. Its one edge is the only one left out.
+  std::set<std::string> undrawn;
+  for (const auto& e : seed.edges)
+    for (const std::string& end : {e.from, e.to})
+      if (!seed.nodes.count(end)) undrawn.insert(end);
+  CHECK(undrawn == std::set<std::string>{"input_string"});
+  CHECK(ours.nodes.count("input_string") == 0);
+
+  int direct = 0, through = 0, loops = 0;
+  for (const auto& e : seed.edges) {
+    if (undrawn.count(e.from)) continue;
+    INFO("seed edge " << e.from << " --" << e.label << "--> " << e.to);
+    bool same = false;
+    for (const auto& o : ours.edges)
+      if (o.from == e.from && o.to == e.to && o.label == e.label) same = true;
+    if (!e.label.empty()) {
+      CHECK(e.label == "循环26次");
+      CHECK(same);
+      ++loops;
+    } else if (same) {
+      ++direct;
+    } else {
+      CHECK(path_through_skipped(ours, e.from, e.to, seed_nodes));
+      ++through;
+    }
+  }
+  CHECK(loops == 2);
+  CHECK(direct > 40);
+  // o_proj, the MLP's down projection, the prefill MLP, position ids and the decode step's raw scores.
+  CHECK(through >= 8);
+}
