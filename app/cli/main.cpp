@@ -8,6 +8,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   kvscope::cli::add_generate_command(app);
   kvscope::cli::add_trace_command(app);
+  kvscope::cli::add_export_command(app);
+  kvscope::cli::add_compare_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
