@@ -47,11 +47,12 @@ void refresh(AppState& app) {
     std::string old_keys;
     for (const auto& p : app.panes) old_keys += p.layout_key + "|";
     for (Side s : {Side::Cached, Side::Uncached}) {
-      PaneView next = build_pane_view(app.session->run(s), app.session->current_step(s), app.view, app.layouts,
-                                      app.metrics);
-      PaneView& current = app.panes[static_cast<size_t>(s)];
-      if (app.stepped && next.step != current.step) mark_changes(next, current);
-      current = std::move(next);
+      const trace::Run& run = app.session->run(s);
+      PaneView next = build_pane_view(run, app.session->current_step(s), app.view, app.layouts, app.metrics);
+      // Against the step before, not against what was last drawn: a script may take several steps per frame.
+      if (app.stepped && next.step > 0)
+        mark_changes(next, build_pane_view(run, next.step - 1, app.view, app.layouts, app.metrics));
+      app.panes[static_cast<size_t>(s)] = std::move(next);
     }
     mark_differences(app.panes[0], app.panes[1]);
     std::string new_keys;

@@ -42,7 +42,8 @@ std::string LayoutInput::structure_key() const {
     std::snprintf(buf, sizeof buf, " %.0fx%.0f c%d\n", n.size.x, n.size.y, n.cluster);
     key += "N" + n.key + buf;
   }
-  for (const auto& e : edges) key += "E" + std::to_string(e.from) + ">" + std::to_string(e.to) + " " + e.label + "\n";
+  for (const auto& e : edges)
+    key += "E" + std::to_string(e.from) + ">" + std::to_string(e.to) + (e.ranks ? " " : " loose ") + e.label + "\n";
   return key;
 }
 
@@ -83,6 +84,7 @@ Layout layout_with_dot(const LayoutInput& input) {
     std::string name = "e" + std::to_string(i);
     Agedge_t* edge = agedge(g.get(), nodes.at(e.from), nodes.at(e.to), const_cast<char*>(name.c_str()), 1);
     if (!e.label.empty()) set(edge, "label", e.label);
+    if (!e.ranks) set(edge, "constraint", "false");
     edges.push_back(edge);
   }
   if (gvLayout(gvc.get(), g.get(), "dot") != 0) throw std::runtime_error("Graphviz: the dot layout failed");

@@ -17,6 +17,7 @@ struct LayoutNode {
 struct LayoutEdge {
   int from = 0, to = 0;
   std::string label;
+  bool ranks = true;  // false: drawn, but does not push its head below its tail (the folded layer loop)
 };
 struct LayoutCluster {
   std::string key;    // what identifies it across steps (its title may name the step)

@@ -87,7 +87,9 @@ PaneView build_pane_view(const trace::Run& run, int step, const ViewOptions& opt
     const trace::Event& e = run.events.at(n.event);
     input.nodes.push_back({node_key(e, step), node_size(e, options.labels, metrics), n.cluster});
   }
-  for (const auto& e : folded.edges) input.edges.push_back({e.from, e.to, trace::edge_label(e, options.labels)});
+  // The loop edge runs from the layer's end back to its start; letting it rank would turn the layer upside down.
+  for (const auto& e : folded.edges)
+    input.edges.push_back({e.from, e.to, trace::edge_label(e, options.labels), e.repeat == 0});
   for (const auto& c : folded.clusters)
     input.clusters.push_back({std::string(trace::phase_name(c.phase)) + std::to_string(c.step - step),
                               trace::cluster_title(c, options.labels)});

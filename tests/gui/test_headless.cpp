@@ -1,0 +1,167 @@
+// The app itself, driven by scripts under Xvfb: what it drew (screenshot, view model dump) and what it wrote.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <stb_image.h>
+
+#include "trace/document_json.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct Result {
+  int exit_code;
+  std::string output;
+};
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+struct Workdir {
+  fs::path path;
+  explicit Workdir(const std::string& name) : path(fs::temp_directory_path() / ("kvscope-gui-" + name)) {
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~Workdir() { fs::remove_all(path); }
+  fs::path operator/(const std::string& f) const { return path / f; }
+};
+
+// Runs kvscope-gui in `dir` under its own X server.
+Result gui(const Workdir& dir, const std::string& args) {
+  const std::string xvfb = KVSCOPE_XVFB_RUN;
+  const std::string launcher = xvfb.empty() ? "" : xvfb + " -a -s '-screen 0 1920x1200x24' ";
+  const fs::path log = dir / "gui.log";
+  const std::string cmd = "cd " + quote(dir.path.string()) + " && " + launcher + quote(KVSCOPE_GUI_BIN) + " " + args +
+                          " > " + quote(log.string()) + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read(log)};
+}
+
+struct Image {
+  int width = 0, height = 0;
+  std::vector<uint8_t> rgb;
+};
+
+Image load_png(const fs::path& p) {
+  Image img;
+  int channels = 0;
+  unsigned char* data = stbi_load(p.string().c_str(), &img.width, &img.height, &channels, 3);
+  REQUIRE(data);
+  img.rgb.assign(data, data + static_cast<size_t>(img.width) * img.height * 3);
+  stbi_image_free(data);
+  return img;
+}
+
+// Not blank: many colours, and much of the picture differs from its most common colour.
+void require_drawn(const Image& img) {
+  std::map<uint32_t, int> counts;
+  for (size_t i = 0; i + 2 < img.rgb.size(); i += 3)
+    ++counts[(uint32_t{img.rgb[i]} << 16) | (uint32_t{img.rgb[i + 1]} << 8) | img.rgb[i + 2]];
+  int most = 0;
+  for (const auto& [c, n] : counts) most = std::max(most, n);
+  const double pixels = static_cast<double>(img.width) * img.height;
+  CHECK(counts.size() > 50);
+  CHECK(1.0 - most / pixels > 0.10);
+}
+
+}  // namespace
+
+TEST_CASE("the issue's script: screenshot drawn, view lists the trace's tensors, inspector shows the shape, export parses") {
+  Workdir dir("issue-script");
+  const Result r = gui(dir, "--script " + quote("prefill; step; step; unfold; select pos_key_states; export mermaid out.mmd; dump view.json") +
+                                " --screenshot out.png --size 1280x800");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+
+  const Image img = load_png(dir / "out.png");
+  CHECK(img.width == 1280);
+  CHECK(img.height == 800);
+  require_drawn(img);
+
+  // The same run recorded by the CLI, independently of the app.
+  const fs::path trace_file = dir / "trace.json";
+  const std::string cli = std::string(KVSCOPE_CLI) + " trace --model seed-tiny --prompt 12,81,92,52,65 --steps 2 -o " +
+                          quote(trace_file.string());
+  REQUIRE(std::system(cli.c_str()) == 0);
+  const auto doc = kvscope::trace::document_from_json(json::parse(read(trace_file)));
+  const auto& events = doc.runs.at(0).events;
+  std::map<int, std::vector<int64_t>> expected;  // step 2's tensors and the earlier ones they read
+  for (const auto& e : events)
+    if (e.step == 2) {
+      expected[e.id] = e.shape;
+      for (int in : e.inputs) expected[in] = events.at(in).shape;
+    }
+
+  const json view = json::parse(read(dir / "view.json"));
+  const json& cached = view.at("panes").at(0);
+  REQUIRE(cached.at("side") == "cached");
+  CHECK(cached.at("step") == 2);
+  std::map<int, std::vector<int64_t>> drawn;
+  for (const auto& n : cached.at("nodes")) {
+    drawn[n.at("event").get<int>()] = n.at("shape").get<std::vector<int64_t>>();
+    CHECK(n.at("name") == events.at(n.at("event").get<int>()).name);
+  }
+  CHECK(drawn == expected);
+  CHECK(cached.at("nodes").size() == expected.size());
+
+  const auto lines = view.at("selected").at("lines").get<std::vector<std::string>>();
+  CHECK(std::find(lines.begin(), lines.end(), "shape: 4, 6, 64") != lines.end());
+  CHECK(view.at("generated").size() == 2);
+
+  const std::string mmd = read(dir / "out.mmd");
+  CHECK(mmd.find("graph TD") != std::string::npos);
+  CHECK(mmd.find("L0_pos_key_states") != std::string::npos);
+  CHECK(mmd.find("L1_pos_key_states") != std::string::npos);
+}
+
+TEST_CASE("export png saves the graph panes as drawn") {
+  Workdir dir("export-png");
+  const Result r = gui(dir, "--script " + quote("prefill; step; labels zh; export png graph.png") + " --size 1200x800");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const Image img = load_png(dir / "graph.png");
+  CHECK(img.width > 400);
+  CHECK(img.width < 1200);  // the graph area, not the whole window
+  require_drawn(img);
+}
+
+TEST_CASE("the unfolded openllama-3b seed scenario opens in meta mode and draws") {
+  Workdir dir("openllama");
+  const Result r = gui(dir, "--model openllama-3b --prompt-len 7 --script " +
+                                quote("prefill; step; unfold; view cached; dump view.json") + " --screenshot big.png");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const json view = json::parse(read(dir / "view.json"));
+  CHECK(view.at("meta") == true);
+  CHECK(view.at("panes").at(0).at("nodes").size() > 26 * 24);  // every layer of the decode step
+  require_drawn(load_png(dir / "big.png"));
+}
+
+TEST_CASE("a failing script command stops the app with the line and a non-zero exit") {
+  Workdir dir("bad-script");
+  const Result r = gui(dir, "--script " + quote("prefill\nselect no_such_tensor") + " --screenshot never.png");
+  CHECK(r.exit_code != 0);
+  CHECK(r.output.find("line 2") != std::string::npos);
+  CHECK(r.output.find("no_such_tensor") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "never.png"));
+}
