@@ -105,8 +105,8 @@ std::string difference_text(const ShapeDifference& d) {
   return d.name + " " + shape_string(d.cached) + " vs " + shape_string(d.uncached);
 }
 
+// The table holds ASCII only, so bytes are columns.
 std::string pad(const std::string& s, size_t width, bool right) {
-  // Display width of ASCII text; the table holds no other.
   if (s.size() >= width) return s;
   const std::string fill(width - s.size(), ' ');
   return right ? fill + s : s + fill;
@@ -133,7 +133,7 @@ std::string shape_string(const std::vector<int64_t>& shape) {
 }
 
 bool Comparison::tokens_agree() const {
-  return std::all_of(tokens.begin(), tokens.end(), [](const TokenComparison& t) { return t.agree; });
+  return shapes_only || std::all_of(tokens.begin(), tokens.end(), [](const TokenComparison& t) { return t.agree; });
 }
 
 double Comparison::speedup() const { return cached_total.ms > 0 ? uncached_total.ms / cached_total.ms : 0; }
@@ -142,7 +142,7 @@ double Comparison::work_ratio() const {
   return cached_total.macs > 0 ? static_cast<double>(uncached_total.macs) / static_cast<double>(cached_total.macs) : 0;
 }
 
-Comparison compare_runs(const Run& cached, const Run& uncached) {
+Comparison compare_runs(const Run& cached, const Run& uncached, bool shapes_only) {
   if (cached.mode != "cached" || uncached.mode != "uncached")
     throw std::invalid_argument("compare needs a cached and an uncached run, got " + cached.mode + " and " +
                                 uncached.mode);
@@ -154,6 +154,7 @@ Comparison compare_runs(const Run& cached, const Run& uncached) {
     throw std::invalid_argument("the cached run generated " + std::to_string(c_steps.size()) +
                                 " tokens, the uncached run " + std::to_string(u_steps.size()));
   Comparison c;
+  c.shapes_only = shapes_only;
   c.batch = cached.batch;
   c.prompt_len = static_cast<int>(cached.prompt.size());
   for (size_t i = 0; i < c_steps.size(); ++i) {
@@ -176,18 +177,12 @@ Comparison compare_runs(const Run& cached, const Run& uncached) {
 }
 
 std::string comparison_table(const Comparison& c) {
-  const std::vector<std::pair<std::string, size_t>> columns{
-      {"token", 5},       {"cached id", 9},   {"uncached id", 11}, {"tokens in c/u", 13}, {"MACs cached", 11},
-      {"MACs uncached", 13}, {"work x", 7},    {"KV cache", 10},    {"ms cached", 9},     {"ms uncached", 11}};
-  std::string out;
-  auto row = [&](const std::vector<std::string>& cells, const std::string& tail) {
-    std::string line;
-    for (size_t i = 0; i < cells.size(); ++i) line += (i ? "  " : "") + pad(cells[i], columns[i].second, i > 0);
-    out += line + (tail.empty() ? "" : "  " + tail) + "\n";
-  };
-  std::vector<std::string> header;
-  for (const auto& [name, width] : columns) header.push_back(name);
-  row(header, "a tensor whose shape differs");
+  // A shape-only run computed no tokens and its times measure nothing.
+  auto ids = [&](const ModeWork& w) { return c.shapes_only ? std::string("-") : join_tokens(w.tokens); };
+  auto ms = [&](double x) { return c.shapes_only ? std::string("-") : fixed(x, 3); };
+  std::vector<std::vector<std::string>> rows{{"token", "cached id", "uncached id", "tokens in c/u", "MACs cached",
+                                              "MACs uncached", "work x", "KV cache", "ms cached", "ms uncached",
+                                              "a tensor whose shape differs"}};
   for (const TokenComparison& t : c.tokens) {
     const double ratio = t.cached.macs > 0 ? static_cast<double>(t.uncached.macs) / static_cast<double>(t.cached.macs) : 0;
     // The tensor with the most axes says most: query_states before position_ids.
@@ -197,29 +192,43 @@ std::string comparison_table(const Comparison& c) {
     std::string diff = t.differences.empty() ? "-" : difference_text(*shown);
     if (t.differences.size() > 1) diff += " (+" + std::to_string(t.differences.size() - 1) + " more)";
     if (!t.agree) diff = "TOKENS DISAGREE; " + diff;
-    row({std::to_string(t.index), join_tokens(t.cached.tokens), join_tokens(t.uncached.tokens),
-         std::to_string(t.cached.tokens_in) + "/" + std::to_string(t.uncached.tokens_in), human(t.cached.macs),
-         human(t.uncached.macs), fixed(ratio, 2), bytes(t.cached.kv_cache_bytes), fixed(t.cached.ms, 3),
-         fixed(t.uncached.ms, 3)},
-        diff);
+    rows.push_back({std::to_string(t.index), ids(t.cached), ids(t.uncached),
+                    std::to_string(t.cached.tokens_in) + "/" + std::to_string(t.uncached.tokens_in), human(t.cached.macs),
+                    human(t.uncached.macs), fixed(ratio, 2), bytes(t.cached.kv_cache_bytes), ms(t.cached.ms),
+                    ms(t.uncached.ms), diff});
   }
-  row({"total", "", "", std::to_string(c.cached_total.tokens_in) + "/" + std::to_string(c.uncached_total.tokens_in),
-       human(c.cached_total.macs), human(c.uncached_total.macs), fixed(c.work_ratio(), 2),
-       bytes(c.cached_total.kv_cache_bytes), fixed(c.cached_total.ms, 3), fixed(c.uncached_total.ms, 3)},
-      "");
+  rows.push_back({"total", "", "", std::to_string(c.cached_total.tokens_in) + "/" + std::to_string(c.uncached_total.tokens_in),
+                  human(c.cached_total.macs), human(c.uncached_total.macs), fixed(c.work_ratio(), 2),
+                  bytes(c.cached_total.kv_cache_bytes), ms(c.cached_total.ms), ms(c.uncached_total.ms), ""});
+  std::vector<size_t> widths(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    // Numbers right-aligned; the token index and the free text on the left.
+    for (size_t i = 0; i < row.size(); ++i)
+      line += (i ? "  " : "") + (i + 1 == row.size() ? row[i] : pad(row[i], widths[i], i > 0));
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
   out += "\n";
   // The full lists of the first and the last token: in between they only grow with the sequence.
-  std::vector<const TokenComparison*> shown;
-  if (!c.tokens.empty()) shown.push_back(&c.tokens.front());
-  if (c.tokens.size() > 1) shown.push_back(&c.tokens.back());
-  for (const TokenComparison* t : shown) {
+  std::vector<const TokenComparison*> listed;
+  if (!c.tokens.empty()) listed.push_back(&c.tokens.front());
+  if (c.tokens.size() > 1) listed.push_back(&c.tokens.back());
+  for (const TokenComparison* t : listed) {
     out += "tensors whose shapes differ for token " + std::to_string(t->index) + " (cached vs uncached):";
     for (size_t i = 0; i < t->differences.size(); ++i) out += (i ? ", " : " ") + difference_text(t->differences[i]);
     out += t->differences.empty() ? " none\n" : "\n";
   }
-  out += "tokens: " + std::string(c.tokens_agree() ? "the two modes agree on every token" : "THE MODES DISAGREE") +
-         "\nspeed-up (uncached ms / cached ms): " + fixed(c.speedup(), 2) +
-         "x\nwork ratio (uncached MACs / cached MACs): " + fixed(c.work_ratio(), 2) + "x\n";
+  if (c.shapes_only) {
+    out += "tokens and times: none, a shape-only (--meta) run computes neither\n";
+  } else {
+    out += "tokens: " + std::string(c.tokens_agree() ? "the two modes agree on every token" : "THE MODES DISAGREE") +
+           "\nspeed-up (uncached ms / cached ms): " + fixed(c.speedup(), 2) + "x\n";
+  }
+  out += "work ratio (uncached MACs / cached MACs): " + fixed(c.work_ratio(), 2) + "x\n";
   return out;
 }
 
@@ -237,6 +246,7 @@ nlohmann::ordered_json comparison_json(const Comparison& c) {
   }
   return {{"batch", c.batch},
           {"prompt_len", c.prompt_len},
+          {"shapes_only", c.shapes_only},
           {"tokens", std::move(tokens)},
           {"totals", {{"cached", mode_json(c.cached_total)}, {"uncached", mode_json(c.uncached_total)}}},
           {"tokens_agree", c.tokens_agree()},

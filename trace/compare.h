@@ -35,17 +35,18 @@ struct TokenComparison {
 };
 
 struct Comparison {
+  bool shapes_only = false;  // a --meta run: no tokens, and times that measure nothing
   int batch = 1;
   int prompt_len = 0;
   std::vector<TokenComparison> tokens;
   ModeWork cached_total, uncached_total;  // tokens left empty
-  bool tokens_agree() const;
+  bool tokens_agree() const;  // always true for a shape-only run
   double speedup() const;     // uncached ms / cached ms
   double work_ratio() const;  // uncached MACs / cached MACs
 };
 
 // Throws std::invalid_argument when the runs are not a cached and an uncached run of the same prompt.
-Comparison compare_runs(const Run& cached, const Run& uncached);
+Comparison compare_runs(const Run& cached, const Run& uncached, bool shapes_only = false);
 
 std::string shape_string(const std::vector<int64_t>& shape);  // "32x1x100"
 std::string comparison_table(const Comparison& c);

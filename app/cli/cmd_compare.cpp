@@ -45,7 +45,7 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--output,-o", f->output, "file to write (atomically); standard output when absent");
   cmd->callback([f, cmd] {
     const trace::Document doc = load_runs(*cmd, f->input, {core::CacheMode::Cached, core::CacheMode::Uncached});
-    const trace::Comparison c = trace::compare_runs(doc.runs[0], doc.runs[1]);
+    const trace::Comparison c = trace::compare_runs(doc.runs[0], doc.runs[1], doc.meta);
     const std::string format = f->csv ? "csv" : f->format;
     std::string text;
     if (format == "json") text = trace::comparison_json(c).dump(1) + "\n";

@@ -87,7 +87,8 @@ TEST_CASE("compare reports tokens on which the modes disagree") {
 TEST_CASE("compare writes a table, JSON and CSV") {
   const trace::Comparison c = trace::compare_runs(test::cached_run(5, 1, 2), test::uncached_run(5, 1, 2));
   const std::string table = trace::comparison_table(c);
-  CHECK(table.find("token  cached id") == 0);
+  CHECK(table.rfind("token  cached id  uncached id  tokens in c/u", 0) == 0);
+  CHECK(table.find("\n0              3            3            5/5 ") != std::string::npos);
   CHECK(table.find("work ratio (uncached MACs / cached MACs): ") != std::string::npos);
   CHECK(table.find("tensors whose shapes differ for token 1 (cached vs uncached): ") != std::string::npos);
   const auto j = trace::comparison_json(c);
@@ -97,5 +98,11 @@ TEST_CASE("compare writes a table, JSON and CSV") {
   CHECK(j["work_ratio"].get<double>() == Approx(c.work_ratio()));
   const std::string csv = trace::comparison_csv(c);
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 3);
+  const trace::Comparison meta =
+      trace::compare_runs(test::cached_run(5, 1, 2), test::uncached_run(5, 1, 2), /*shapes_only=*/true);
+  const std::string meta_table = trace::comparison_table(meta);
+  CHECK(meta_table.find("\n0              -            -            5/5 ") != std::string::npos);
+  CHECK(meta_table.find("speed-up") == std::string::npos);
+  CHECK(trace::comparison_json(meta)["shapes_only"] == true);
   CHECK(csv.find("1,4,4,1,6," + std::to_string(c.tokens[1].cached.macs) + ",") != std::string::npos);
 }
