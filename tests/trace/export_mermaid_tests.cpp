@@ -76,7 +76,7 @@ TEST_CASE("Mermaid text is escaped so that any name reads back unchanged") {
   CHECK(read.nodes.begin()->second.name == "a\"<b>#&");
 }
 
-TEST_CASE("--mode both draws the two runs side by side with ids unique across them") {
+TEST_CASE("both modes are drawn side by side with ids unique across them") {
   const trace::Run cached = test::cached_run(5, 2, 2);
   const trace::Run uncached = test::uncached_run(5, 2, 2);
   const trace::Graph gc = trace::build_graph(cached, {});
