@@ -1,5 +1,7 @@
 #pragma once
 // The model's shape, with the keys and defaults of HF's LlamaConfig.
+#include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
