@@ -63,7 +63,7 @@ TEST_CASE("export and compare errors name the flag or file, on one line, with a 
   const std::vector<std::pair<std::string, std::string>> cases{
       {"export --from " + dir.file("missing.json"), "--from " + dir.file("missing.json") + ": cannot open the file"},
       {"export --from " + dir.file("missing.json") + " --model seed-tiny", "--model describes a new run"},
-      {"export --format json --labels zh", "--labels applies to --format mermaid and dot"},
+      {"export --format json --labels zh", "--labels applies to --format mermaid and dot; --format json holds"},
       {"export --layer 2", "--layer: the cached run: layer 2 is not in the run (it has layers 0-1)"},
       {"export --steps 2 --step 5", "--step: the cached run: step 5 is not in the run (it has steps 0-2)"},
       {"export --format svg", "--format"},
@@ -121,4 +121,24 @@ TEST_CASE("the committed seed-tiny example is what the binary draws now") {
   CHECK(graph.unread.empty());
   CHECK(graph.nodes.at("query_states").shape == "4, 1, 64");
   CHECK(graph.nodes.at("pos_key_states").shape == "4, 5, 64");
+}
+
+TEST_CASE("both modes side by side draw the uncached passes of the cached side's tokens") {
+  TempDir dir;
+  auto subgraphs = [&](const std::string& flags) {
+    const CliResult r = run_cli("export --mode both --steps 3 " + flags + " -o " + dir.file("g.mmd"));
+    REQUIRE(r.exit_code == 0);
+    return test::read_mermaid(test::read_text_file(dir.file("g.mmd"))).subgraphs;
+  };
+  using Titles = std::vector<std::string>;
+  CHECK(subgraphs("") == Titles{"cached: the KV cache keeps past keys and values", "prefill with the first 4 tokens",
+                                "use token 5 to predict token 6", "uncached: the whole sequence runs again",
+                                "use all 5 tokens to predict token 6"});
+  CHECK(subgraphs("--prefill all") ==
+        Titles{"cached: the KV cache keeps past keys and values", "prefill with the first 5 tokens, predict token 6",
+               "use token 6 to predict token 7", "uncached: the whole sequence runs again",
+               "use all 5 tokens to predict token 6", "use all 6 tokens to predict token 7"});
+  CHECK(subgraphs("--step 3 --labels zh") ==
+        Titles{"使用 KV cache", "用第7个 token predict 第8个 token", "不使用 KV cache, 每步重算全部 token",
+               "用全部7个token predict 第8个 token"});
 }

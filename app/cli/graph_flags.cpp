@@ -1,0 +1,79 @@
+#include "app/cli/graph_flags.h"
+
+#include <iostream>
+#include <stdexcept>
+
+#include "trace/export_dot.h"
+#include "trace/export_mermaid.h"
+
+namespace kvscope::cli {
+
+namespace {
+
+std::vector<int> matching_steps(const trace::Run& first, const std::vector<int>& steps, const trace::Run& other) {
+  std::vector<int> out;
+  for (int s : steps) {
+    const int match = trace::matching_step(first, s, other);
+    if (match < 0)
+      throw std::runtime_error("--step " + std::to_string(s) + ": the " + other.mode + " run has no matching step");
+    out.push_back(match);
+  }
+  return out;
+}
+
+}  // namespace
+
+void add_graph_flags(CLI::App& cmd, GraphFlags& flags) {
+  cmd.add_option("--labels", flags.labels, "axis labels and titles: en, or zh (the seed's Chinese words)")
+      ->check(CLI::IsMember({"en", "zh"}))
+      ->capture_default_str();
+  auto* fold = cmd.add_flag("--fold")->description("draw one representative layer and the layer loop (the default)");
+  auto* unfold = cmd.add_flag("--unfold", flags.unfold, "draw every layer")->excludes(fold);
+  cmd.add_option("--layer", flags.layer, "the representative layer of a folded graph")
+      ->check(CLI::NonNegativeNumber)
+      ->excludes(unfold)
+      ->capture_default_str();
+  cmd.add_option("--step", flags.steps,
+                 "steps to draw (comma-separated); default: a cached run's prefill and first decode step, an "
+                 "uncached run's first step")
+      ->delimiter(',')
+      ->check(CLI::NonNegativeNumber);
+}
+
+void reject_graph_flags(const CLI::App& cmd, const std::string& format) {
+  for (const char* flag : {"--labels", "--fold", "--unfold", "--layer", "--step"})
+    if (cmd.count(flag) > 0)
+      throw std::runtime_error(std::string(flag) + " applies to --format mermaid and dot; --format " + format +
+                               " holds every step, layer and label set");
+}
+
+std::string draw_graph(const trace::Document& doc, const std::string& format, const GraphFlags& flags) {
+  const trace::Labels labels = *trace::labels_from_name(flags.labels);
+  // The other runs draw the steps that produced the same tokens as the first run's drawn steps.
+  const std::vector<int> first_steps =
+      flags.steps.empty() && !doc.runs.empty() ? trace::default_steps(doc.runs[0]) : flags.steps;
+  std::vector<trace::Graph> graphs;
+  for (size_t r = 0; r < doc.runs.size(); ++r) {
+    trace::GraphOptions options;
+    options.fold = !flags.unfold;
+    options.layer = flags.layer;
+    options.steps = r == 0 ? flags.steps : matching_steps(doc.runs[0], first_steps, doc.runs[r]);
+    try {
+      graphs.push_back(trace::build_graph(doc.runs[r], options));
+    } catch (const std::invalid_argument& e) {
+      // build_graph names the step or the layer it lacks; the user knows them as flags.
+      const std::string what = e.what();
+      const std::string flag = what.rfind("step ", 0) == 0 ? "--step" : what.rfind("layer ", 0) == 0 ? "--layer" : "graph";
+      throw std::runtime_error(flag + ": the " + doc.runs[r].mode + " run: " + what);
+    }
+  }
+  std::vector<trace::GraphPart> parts;
+  for (size_t r = 0; r < doc.runs.size(); ++r) parts.push_back(trace::mode_part(doc.runs[r], graphs[r]));
+  if (format == "dot") return trace::export_dot(parts, labels);
+  const trace::MermaidText m = trace::export_mermaid(parts, labels);
+  const std::string warning = trace::mermaid_limits_warning(m, !flags.unfold);
+  if (!warning.empty()) std::cerr << "kvscope: " << warning << "\n";
+  return m.text;
+}
+
+}  // namespace kvscope::cli
