@@ -71,9 +71,9 @@ int run(const Options& o) {
   AppState app(spec, metrics);
   if (app.session->meta_forced())
     app.status = spec.model + " opens in meta mode (shapes only): its float32 weights would need " +
-                 std::to_string(app.session->model().config().parameter_count() * 4 >> 30) + " GB";
+                 std::to_string(app.session->model().config().parameter_count() * 4 / 1000000000) + " GB";
   UiState ui;
-  ui.prompt_text = o.prompt;
+  ui.prompt_text = spec.prompts.empty() ? "" : o.prompt;
 
   int frames_left = o.frames;
   double last = window.time();

@@ -153,6 +153,17 @@ void select_event(AppState& app, Side side, int event) {
   app.inspector_dirty = true;
 }
 
+void focus_selection(AppState& app) {
+  refresh(app);
+  fit_if_requested(app);
+  for (const auto& n : pane(app, app.selection.side).nodes)
+    if (n.event == app.selection.event) {
+      app.transform.origin = n.rect.center() - app.viewport_size * (0.5f / app.transform.zoom);
+      return;
+    }
+  throw std::invalid_argument("focus: no tensor is selected");
+}
+
 void select_by_name(AppState& app, const std::string& name, int layer) {
   refresh(app);
   const Side first = app.mode == ViewMode::Uncached ? Side::Uncached : Side::Cached;

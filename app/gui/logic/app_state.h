@@ -79,6 +79,8 @@ void do_step(AppState& app);
 void do_run_to(AppState& app, int tokens);
 void set_view_options(AppState& app, const ViewOptions& options);
 void select_event(AppState& app, Side side, int event);
+// Centres the view on the selected tensor's node, at the current zoom.
+void focus_selection(AppState& app);
 // Finds the tensor on the shown side first; throws std::invalid_argument when no pane has it.
 void select_by_name(AppState& app, const std::string& name, int layer);
 

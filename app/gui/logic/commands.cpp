@@ -111,6 +111,8 @@ void run(AppState& app, const Command& c) {
     select_by_name(app, arg, c.args.size() > 1 ? to_int(c, c.args[1]) : -1);
   } else if (v == "fit") {
     app.fit_requested = true;
+  } else if (v == "focus") {
+    focus_selection(app);
   } else if (v == "zoom") {
     refresh(app);
     fit_if_requested(app);

@@ -17,7 +17,7 @@ struct VerbSpec {
   std::string_view usage;
 };
 
-constexpr std::array<VerbSpec, 26> kVerbs{{
+constexpr std::array<VerbSpec, 27> kVerbs{{
     {"model", 1, 1, "model NAME|DIR        preset or HF model directory (reloads)"},
     {"seed", 1, 1, "seed N                weights and random prompt seed"},
     {"prompt", 1, 1, "prompt 12,81,92       prompt token ids"},
@@ -41,6 +41,7 @@ constexpr std::array<VerbSpec, 26> kVerbs{{
     {"select", 1, 2, "select NAME [LAYER]   inspect a tensor (cached side first)"},
     {"fit", 0, 0, "fit                   fit the graph to the view"},
     {"zoom", 1, 1, "zoom F                zoom factor around the view's centre"},
+    {"focus", 0, 0, "focus                 centre the view on the selected tensor"},
     {"export", 2, 2, "export mermaid|dot|json|png PATH"},
     {"dump", 1, 1, "dump PATH             write what is drawn (view model) as JSON"},
     {"frames", 1, 1, "frames N              render N frames before the next command"},

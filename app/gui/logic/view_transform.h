@@ -19,6 +19,6 @@ struct ViewTransform {
   void fit(const Rect& bounds, Vec2 viewport_size);
 };
 
-inline constexpr float kMinZoom = 0.02f, kMaxZoom = 8.0f;
+inline constexpr float kMinZoom = 0.004f, kMaxZoom = 8.0f;
 
 }  // namespace kvscope::gui

@@ -69,6 +69,8 @@ void draw_inspector(AppState& app) {
   }
   const InspectorView& v = *app.inspector;
   ImGui::TextDisabled("%s run", side_name(app.selection.side));
+  ImGui::SameLine();
+  if (ImGui::SmallButton("Focus")) attempt(app, [&] { focus_selection(app); });
   for (const auto& line : v.lines) ImGui::TextUnformatted(line.c_str());
   ImGui::Separator();
   int clicked = -1;
