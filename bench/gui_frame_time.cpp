@@ -61,10 +61,10 @@ void run_frames(benchmark::State& state, const std::string& model, int prompt_le
 }
 
 const char* kSeedTiny = "prefill; step; step; view compare";
-// The seed 000 scenario, every layer of both panes, fitted (everything on screen, the worst case for drawing).
-const char* kOpenLlamaFit = "prefill; step; unfold; view compare";
+// The seed 000 scenario (prefill and first decode step beside the uncached pass), every layer, fitted (everything on screen, the worst case for drawing).
+const char* kOpenLlamaFit = "prefill; step; show-prefill on; unfold; view compare";
 // The same zoomed to reading size: text on, most nodes culled.
-const char* kOpenLlamaZoomed = "prefill; step; unfold; view compare; zoom 30";
+const char* kOpenLlamaZoomed = "prefill; step; show-prefill on; unfold; view compare; zoom 30";
 
 void BM_FrameFoldedSeedTiny_ui(benchmark::State& s) { run_frames(s, "seed-tiny", 5, kSeedTiny, false); }
 void BM_FrameUnfoldedOpenLlama3b_fit_ui(benchmark::State& s) { run_frames(s, "openllama-3b", 7, kOpenLlamaFit, false); }

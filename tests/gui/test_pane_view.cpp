@@ -144,3 +144,19 @@ TEST_CASE("the unfolded openllama-3b seed scenario repeats one laid-out layer 26
   REQUIRE(logits);
   CHECK(logits->rect.min.y > q25->rect.max.y);
 }
+
+TEST_CASE("with the prefill step, a decode step is drawn in seed 000's two frames, still laid out once") {
+  AppState app = make_app(seed_tiny_spec(8));
+  run(app, "show-prefill on; prefill; step; step");
+  const PaneView& p = pane(app, Side::Cached);
+  REQUIRE(p.clusters.size() == 2);
+  CHECK(p.clusters[0].title == "prefill with the first 4 tokens");
+  const NodeView* prefill_keys = node(app, Side::Cached, "prefill_pos_key_states");
+  REQUIRE(prefill_keys);
+  CHECK_FALSE(prefill_keys->external);
+  CHECK(node(app, Side::Cached, "pos_key_states"));
+  const int layouts = app.layouts.layouts_computed();
+  run(app, "step; step");
+  CHECK(app.layouts.layouts_computed() == layouts);
+  CHECK(pane(app, Side::Uncached).clusters.size() == 1);  // an uncached run has no prefill to add
+}

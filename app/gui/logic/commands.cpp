@@ -107,6 +107,10 @@ void run(AppState& app, const Command& c) {
     ViewOptions o = app.view;
     o.labels = *labels;
     set_view_options(app, o);
+  } else if (v == "show-prefill") {
+    ViewOptions o = app.view;
+    o.with_prefill = on_off(c, arg);
+    set_view_options(app, o);
   } else if (v == "select") {
     select_by_name(app, arg, c.args.size() > 1 ? to_int(c, c.args[1]) : -1);
   } else if (v == "fit") {

@@ -11,16 +11,13 @@ namespace kvscope::gui {
 
 namespace {
 
-// While the cursor is at the prefill or the first decode step, a cached export draws both, the two
-// subgraphs of seed 000; later it draws the current step (with the cache it reads as external nodes).
+// While the cursor is at the prefill or the first decode step, or when the view draws the prefill too, a
+// cached export draws the prefill and the current step, the two subgraphs of seed 000; otherwise the
+// current step (with the cache it reads as external nodes).
 std::vector<int> export_steps(const AppState& app, Side side) {
   const int current = app.session->current_step(side);
   if (current < 0) return {};
-  if (side == Side::Cached && current <= 1) {
-    std::vector<int> steps;
-    for (int s = 0; s <= current; ++s) steps.push_back(s);
-    return steps;
-  }
+  if (side == Side::Cached && current > 0 && (current == 1 || app.view.with_prefill)) return {0, current};
   return {current};
 }
 

@@ -25,8 +25,16 @@ Vec2 node_size(const trace::Event& e, trace::Labels labels, const TextMetrics& m
   return {std::ceil(w + 2 * kPadX), 3 * m.line_height + 2 * kPadY};
 }
 
-// Identifies a node across steps: its name and how many steps before the shown one it was computed.
-std::string node_key(const trace::Event& e, int step) { return e.name + "@" + std::to_string(step - e.step); }
+// Identifies a node across steps: its name and how many steps before the shown one it was computed
+// (the prefill, when drawn with a later step, is always the same step 0).
+std::string node_key(const trace::Event& e, int step) {
+  return e.name + "@" + (e.phase == trace::Phase::Prefill ? std::string("prefill") : std::to_string(step - e.step));
+}
+
+std::vector<int> steps_drawn(const trace::Run& run, int step, bool with_prefill) {
+  const bool add_prefill = with_prefill && step > 0 && !run.steps.empty() && run.steps[0].phase == trace::Phase::Prefill;
+  return add_prefill ? std::vector<int>{run.steps[0].step, step} : std::vector<int>{step};
+}
 
 std::vector<Vec2> shifted(const std::vector<Vec2>& path, Vec2 d) {
   std::vector<Vec2> out;
@@ -79,7 +87,8 @@ PaneView build_pane_view(const trace::Run& run, int step, const ViewOptions& opt
   PaneView view;
   if (step < 0) return view;
   view.step = step;
-  const trace::Graph folded = trace::build_graph(run, {.fold = true, .layer = options.fold ? options.layer : 0, .steps = {step}});
+  const std::vector<int> steps = steps_drawn(run, step, options.with_prefill);
+  const trace::Graph folded = trace::build_graph(run, {.fold = true, .layer = options.fold ? options.layer : 0, .steps = steps});
   view.layers = folded.layers;
 
   LayoutInput input;
@@ -91,7 +100,8 @@ PaneView build_pane_view(const trace::Run& run, int step, const ViewOptions& opt
   for (const auto& e : folded.edges)
     input.edges.push_back({e.from, e.to, trace::edge_label(e, options.labels), e.repeat == 0});
   for (const auto& c : folded.clusters)
-    input.clusters.push_back({std::string(trace::phase_name(c.phase)) + std::to_string(c.step - step),
+    input.clusters.push_back({std::string(trace::phase_name(c.phase)) +
+                                  (c.phase == trace::Phase::Prefill ? "" : std::to_string(c.step - step)),
                               trace::cluster_title(c, options.labels)});
   const Layout& layout = cache.get(input);
   view.layout_key = std::to_string(std::hash<std::string>{}(input.structure_key())) + (options.fold ? "f" : "u");
@@ -134,7 +144,7 @@ PaneView build_pane_view(const trace::Run& run, int step, const ViewOptions& opt
     return folded_center.y > block->min.y ? tail_shift : 0.0f;
   };
 
-  const trace::Graph unfolded = trace::build_graph(run, {.fold = false, .layer = 0, .steps = {step}});
+  const trace::Graph unfolded = trace::build_graph(run, {.fold = false, .layer = 0, .steps = steps});
   std::vector<int> folded_index;
   std::vector<float> shift;
   for (const auto& n : unfolded.nodes) {

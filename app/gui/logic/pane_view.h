@@ -24,6 +24,7 @@ struct ViewOptions {
   bool fold = true;
   int layer = 0;  // the folded view's representative layer
   trace::Labels labels = trace::Labels::En;
+  bool with_prefill = false;  // a cached decode step drawn with the prefill step, seed 000's two frames
 };
 
 struct NodeView {

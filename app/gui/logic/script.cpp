@@ -17,7 +17,7 @@ struct VerbSpec {
   std::string_view usage;
 };
 
-constexpr std::array<VerbSpec, 27> kVerbs{{
+constexpr std::array<VerbSpec, 28> kVerbs{{
     {"model", 1, 1, "model NAME|DIR        preset or HF model directory (reloads)"},
     {"seed", 1, 1, "seed N                weights and random prompt seed"},
     {"prompt", 1, 1, "prompt 12,81,92       prompt token ids"},
@@ -38,6 +38,7 @@ constexpr std::array<VerbSpec, 27> kVerbs{{
     {"unfold", 0, 0, "unfold                every layer"},
     {"layer", 1, 1, "layer N               which layer the folded view shows"},
     {"labels", 1, 1, "labels en|zh          dimension label language"},
+    {"show-prefill", 1, 1, "show-prefill on|off   draw the prefill step with the current one"},
     {"select", 1, 2, "select NAME [LAYER]   inspect a tensor (cached side first)"},
     {"fit", 0, 0, "fit                   fit the graph to the view"},
     {"zoom", 1, 1, "zoom F                zoom factor around the view's centre"},

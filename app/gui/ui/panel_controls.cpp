@@ -80,6 +80,7 @@ void draw_view_controls(AppState& app) {
     o.labels = zh ? trace::Labels::Zh : trace::Labels::En;
     edit = true;
   }
+  edit |= ImGui::Checkbox("with the prefill step (seed 000)", &o.with_prefill);
   const int layers = app.session->model().config().num_hidden_layers;
   if (o.fold) edit |= ImGui::SliderInt("layer", &o.layer, 0, layers - 1);
   if (edit) attempt(app, [&] { set_view_options(app, o); });
