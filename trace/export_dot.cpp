@@ -24,8 +24,9 @@ std::string node_line(const Event& e, const GraphNode& n, const std::string& id,
 
 std::string edge_line(const GraphEdge& edge, const PartIds& ids, Labels labels) {
   const std::string label = edge_label(edge, labels);
+  // The loop closes a cycle; left out of the ranking, it lets the layer read top to bottom.
   return dot_quote(ids.nodes[edge.from]) + " -> " + dot_quote(ids.nodes[edge.to]) +
-         (label.empty() ? "" : " [label=" + dot_quote(label) + ", style=bold]") + ";";
+         (label.empty() ? "" : " [label=" + dot_quote(label) + ", style=bold, constraint=false]") + ";";
 }
 
 void write_part(Writer& w, const GraphPart& part, const PartIds& ids, Labels labels, int depth) {
