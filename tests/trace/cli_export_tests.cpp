@@ -1,5 +1,7 @@
 // export and compare through the built binary: what a user types, what lands in files, how errors read.
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <unistd.h>
 
