@@ -82,7 +82,7 @@ int run(const Options& o) {
     const double now = window.time();
     tick(app, headless ? 1.0 / 60 : now - last);
     last = now;
-    fonts.rebuild_if_needed();
+    if (fonts.rebuild_if_needed()) app.dirty = true;  // node sizes follow the new glyphs' widths
     window.begin_frame();
     if (runner) runner->advance(app);
     draw_app(app, ui, fonts);

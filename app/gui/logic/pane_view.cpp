@@ -1,6 +1,9 @@
 #include "app/gui/logic/pane_view.h"
 
+#include <algorithm>
+#include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 

@@ -1,5 +1,6 @@
 #include "app/gui/logic/script_runner.h"
 
+#include <stdexcept>
 #include <string>
 
 namespace kvscope::gui {
@@ -13,7 +14,15 @@ void ScriptRunner::advance(AppState& app) {
   while (next_ < commands_.size()) {
     const Command& c = commands_[next_++];
     if (c.verb == "frames") {
-      wait_frames_ = std::stoi(c.args.at(0));
+      size_t used = 0;
+      try {
+        wait_frames_ = std::stoi(c.args.at(0), &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != c.args[0].size() || wait_frames_ < 0)
+        throw std::invalid_argument("line " + std::to_string(c.line) + ", 'frames': needs a frame count, got '" +
+                                    c.args[0] + "'");
       return;
     }
     run_command(app, c);

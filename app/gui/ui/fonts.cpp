@@ -21,11 +21,12 @@ void Fonts::want(std::string_view text) {
     if (cp <= 0xFFFF && codepoints_.insert(cp).second) stale_ = true;
 }
 
-void Fonts::rebuild_if_needed() {
-  if (!stale_) return;
+bool Fonts::rebuild_if_needed() {
+  if (!stale_) return false;
   build();
   ImGui_ImplOpenGL3_DestroyFontsTexture();
   ImGui_ImplOpenGL3_CreateFontsTexture();
+  return true;
 }
 
 void Fonts::build() {

@@ -14,8 +14,8 @@ class Fonts {
   Fonts(float scale, std::string_view initial_text);  // before the first frame
   // Notes the glyphs of `text` the atlas lacks; the next rebuild_if_needed() adds them.
   void want(std::string_view text);
-  // Between frames only (not between NewFrame and Render).
-  void rebuild_if_needed();
+  // Between frames only (not between NewFrame and Render). True when it rebuilt: text widths changed.
+  bool rebuild_if_needed();
   float graph_font_size() const { return 14.0f; }
   float measure_graph_text(std::string_view text) const;
   const std::string& note() const { return note_; }  // why Chinese may not render, when it cannot
