@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "app/cli/commands.h"
+#include "app/cli/graph_flags.h"
 #include "trace/atomic_file.h"
 #include "trace/document_json.h"
 
@@ -15,7 +16,14 @@ struct TraceFlags {
   bool values = false;
   std::string format = "json";
   std::string output;
+  GraphFlags graph;
 };
+
+std::string render(const trace::Document& doc, const std::string& format, const GraphFlags& graph) {
+  if (format == "json") return trace::document_to_json(doc).dump(1) + "\n";
+  if (format == "text") return trace::document_to_text(doc);
+  return draw_graph(doc, format, graph);
+}
 }  // namespace
 
 void add_trace_command(CLI::App& app) {
@@ -29,11 +37,13 @@ void add_trace_command(CLI::App& app) {
   cmd->add_option("--values-max", flags->spec.capture.values_max, "largest tensor whose values are kept")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  cmd->add_option("--format,-f", flags->format, "json or text")
-      ->check(CLI::IsMember({"json", "text"}))
+  cmd->add_option("--format,-f", flags->format, "json, text, or a graph: mermaid or dot (as `kvscope export`)")
+      ->check(CLI::IsMember({"json", "text", "mermaid", "dot"}))
       ->capture_default_str();
+  add_graph_flags(*cmd, flags->graph);
   cmd->add_option("--output,-o", flags->output, "file to write (atomically); standard output when absent");
-  cmd->callback([flags] {
+  cmd->callback([flags, cmd] {
+    if (flags->format == "json" || flags->format == "text") reject_graph_flags(*cmd, flags->format);
     app::RunSpec spec = flags->spec;
     spec.capture.stats = flags->stats || flags->values;
     spec.capture.values = flags->values;
@@ -41,8 +51,7 @@ void add_trace_command(CLI::App& app) {
     if (flags->both) modes = {core::CacheMode::Cached, core::CacheMode::Uncached};
     else modes = {flags->no_cache ? core::CacheMode::Uncached : core::CacheMode::Cached};
     const RecordedRuns runs = record_runs(spec, modes);
-    const std::string text = flags->format == "json" ? trace::document_to_json(runs.doc).dump(1) + "\n"
-                                                     : trace::document_to_text(runs.doc);
+    const std::string text = render(runs.doc, flags->format, flags->graph);
     if (flags->output.empty()) std::cout << text;
     else trace::write_file_atomically(flags->output, text);
   });
