@@ -49,8 +49,13 @@ void print_log(const RecordedRuns& runs, const app::RunSpec& spec) {
                 << shape_str(r.key_cache_shape) << "\n";
     std::cout << "  attn_weights shape " << shape_str(r.attn_shape) << "\n";
     if (!r.logits_shape.empty()) std::cout << "  logits shape " << shape_str(r.logits_shape) << "\n";
-    if (!s.next_tokens.empty()) std::cout << "  next_tokens " << ids_str(s.next_tokens) << "\n";
+    if (!s.next_tokens.empty())
+      std::cout << "  next_tokens " << (runs.doc.meta ? "not computed (meta)" : ids_str(s.next_tokens)) << "\n";
     if (s.kv_cache_bytes > 0) std::cout << "  kv cache in use " << s.kv_cache_bytes << " bytes\n";
+  }
+  if (runs.doc.meta) {
+    std::cout << "\nmeta run: shapes only, no tokens were computed\n";
+    return;
   }
   std::cout << "\ntokens (prompt + generated):\n";
   for (const auto& seq : sequences) std::cout << "  " << ids_str(seq) << "\n";
