@@ -24,6 +24,15 @@ void set(void* obj, const char* key, const std::string& value) {
   agsafeset(obj, const_cast<char*>(key), const_cast<char*>(value.c_str()), const_cast<char*>(""));
 }
 
+// One Graphviz context for the process, never freed: Graphviz 2.42 keeps its font cache in a global that
+// gvFreeContext frees but a later context still reads (a use-after-free AddressSanitizer reports as soon
+// as a second layout measures a label).
+GVC_t* graphviz() {
+  static GVC_t* const gvc = gvContext();
+  if (!gvc) throw std::runtime_error("Graphviz: cannot create a context");
+  return gvc;
+}
+
 struct GraphDeleter {
   GVC_t* gvc;
   void operator()(Agraph_t* g) const {
@@ -48,10 +57,8 @@ std::string LayoutInput::structure_key() const {
 }
 
 Layout layout_with_dot(const LayoutInput& input) {
-  std::unique_ptr<GVC_t, int (*)(GVC_t*)> gvc(gvContext(), gvFreeContext);
-  if (!gvc) throw std::runtime_error("Graphviz: cannot create a context");
-  std::unique_ptr<Agraph_t, GraphDeleter> g(agopen(const_cast<char*>("kvscope"), Agdirected, nullptr),
-                                            GraphDeleter{gvc.get()});
+  GVC_t* gvc = graphviz();
+  std::unique_ptr<Agraph_t, GraphDeleter> g(agopen(const_cast<char*>("kvscope"), Agdirected, nullptr), GraphDeleter{gvc});
   set(g.get(), "rankdir", "TB");
   set(g.get(), "nodesep", "0.25");
   set(g.get(), "ranksep", "0.3");
@@ -87,7 +94,7 @@ Layout layout_with_dot(const LayoutInput& input) {
     if (!e.ranks) set(edge, "constraint", "false");
     edges.push_back(edge);
   }
-  if (gvLayout(gvc.get(), g.get(), "dot") != 0) throw std::runtime_error("Graphviz: the dot layout failed");
+  if (gvLayout(gvc, g.get(), "dot") != 0) throw std::runtime_error("Graphviz: the dot layout failed");
 
   const boxf bb = GD_bb(g.get());
   auto to_view = [&](pointf p) { return Vec2{static_cast<float>(p.x - bb.LL.x), static_cast<float>(bb.UR.y - p.y)}; };
