@@ -55,7 +55,10 @@ void softmax_rows(float* data, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r) {
     Eigen::Map<Eigen::RowVectorXf> row(data + r * cols, cols);
     const float max = row.maxCoeff();
-    row = (row.array() - max).exp();
+    // Eigen's vectorised exp stops at about exp(-88) instead of underflowing, which would leave masked
+    // positions a 1e-38 probability; torch's are exactly 0, and so is every float below FLT_MIN here.
+    const auto shifted = row.array() - max;
+    row = (shifted < -87.0f).select(0.0f, shifted.exp());
     row /= row.sum();
   }
 }
