@@ -81,7 +81,7 @@ TEST_CASE("model directory errors name the file and field", "[cli]") {
     write(dir / "config.json",
           R"({"vocab_size": 10, "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1,
               "num_attention_heads": 2})");
-    const CliResult r = run_cli("generate --model " + dir.string());
+    const CliResult r = run_cli("generate --prompt 1,2,3 --model " + dir.string());
     CHECK(r.exit_code != 0);
     CHECK_THAT(r.out, Catch::Contains("model.safetensors"));
   }
