@@ -56,16 +56,21 @@ BENCHMARK(BM_UncachedGenerate)->Arg(32)->Arg(128)->Arg(256)->Unit(benchmark::kMi
 void decode_steps(benchmark::State& state, int sink_kind) {
   core::LlamaModel& model = stories();
   const auto& c = model.config();
-  core::KvCache cache(c, 1, 256, true);
   model.reserve(1, 64, 256);
   const auto ids = prompt(64)[0];
   core::PassInput in;
-  in.phase = trace::Phase::Prefill;
-  in.tokens = 64;
-  in.ids = ids;
-  model.forward(in, &cache, nullptr);
-  in.phase = trace::Phase::Decode;
-  in.tokens = 1;
+  // A fresh cache holding the 64-token prefill; `in` is left set for decode steps.
+  auto prefilled = [&] {
+    core::KvCache cache(c, 1, 256, true);
+    in.phase = trace::Phase::Prefill;
+    in.tokens = 64;
+    in.ids = ids;
+    model.forward(in, &cache, nullptr);
+    in.phase = trace::Phase::Decode;
+    in.tokens = 1;
+    return cache;
+  };
+  core::KvCache cache = prefilled();
   int32_t token = 1;
   trace::Run run;
   trace::CaptureOptions capture;
@@ -75,14 +80,7 @@ void decode_steps(benchmark::State& state, int sink_kind) {
   for (auto _ : state) {
     if (cache.length() >= 255) {  // keep the context near 64..255 without leaving the loop's steady state
       state.PauseTiming();
-      core::KvCache fresh(c, 1, 256, true);
-      cache = std::move(fresh);
-      in.phase = trace::Phase::Prefill;
-      in.tokens = 64;
-      in.ids = ids;
-      model.forward(in, &cache, nullptr);
-      in.phase = trace::Phase::Decode;
-      in.tokens = 1;
+      cache = prefilled();
       state.ResumeTiming();
     }
     in.ids = std::span<const int32_t>(&token, 1);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/config.h"
 #include "core/rng.h"
 #include "core/weights.h"
 
@@ -45,14 +46,7 @@ TEST_CASE("golden values: the same seed gives the same bits", "[rng]") {
   uint64_t bits;
   std::memcpy(&bits, &n, sizeof bits);
   CHECK(bits == 0x3FDF8C80E851C08Cull);
-  core::LlamaConfig c;
-  c.vocab_size = 100;
-  c.hidden_size = 256;
-  c.intermediate_size = 512;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 4;
-  core::LlamaWeights w = core::random_weights(c, 0);
+  core::LlamaWeights w = core::random_weights(core::preset_config("seed-tiny"), 0);
   uint64_t h = 1469598103934665603ull;
   for (const auto& t : core::named_tensors(w)) {
     int64_t count = 1;
