@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "trace/atomic_file.h"
+#include "trace/text_format.h"
 
 namespace kvscope::core {
 
@@ -20,11 +21,7 @@ constexpr const char* kSingleFile = "model.safetensors";
 constexpr const char* kIndexFile = "model.safetensors.index.json";
 constexpr const char* kLmHead = "lm_head.weight";
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
+std::string shape_text(const std::vector<int64_t>& shape) { return "[" + trace::join_numbers(shape, ", ") + "]"; }
 
 size_t numel(const std::vector<int64_t>& shape) {
   size_t n = 1;

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "trace/macs.h"
+#include "trace/text_format.h"
 
 namespace kvscope::trace {
 
@@ -70,9 +71,7 @@ std::vector<ShapeDifference> shape_differences(const Run& cached, const StepReco
 }
 
 std::string join_tokens(const std::vector<int>& tokens) {
-  std::string out;
-  for (size_t i = 0; i < tokens.size(); ++i) out += (i ? " " : "") + std::to_string(tokens[i]);
-  return tokens.empty() ? "-" : out;
+  return tokens.empty() ? "-" : join_numbers(tokens, " ");
 }
 
 std::string human(double x) {
@@ -126,11 +125,7 @@ std::string csv_field(const std::string& s) {
 
 }  // namespace
 
-std::string shape_string(const std::vector<int64_t>& shape) {
-  std::string out;
-  for (size_t i = 0; i < shape.size(); ++i) out += (i ? "x" : "") + std::to_string(shape[i]);
-  return out;
-}
+std::string shape_string(const std::vector<int64_t>& shape) { return join_numbers(shape, "x"); }
 
 bool Comparison::tokens_agree() const {
   return shapes_only || std::all_of(tokens.begin(), tokens.end(), [](const TokenComparison& t) { return t.agree; });

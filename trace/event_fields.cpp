@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "trace/text_format.h"
+
 namespace kvscope::trace {
 
 namespace {
@@ -22,17 +24,7 @@ T get_as(const json& j, const char* key) {
   }
 }
 
-std::string join(const std::vector<std::string>& items, const char* sep) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
-  return out;
-}
-
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
-  return out + "]";
-}
+std::string shape_text(const std::vector<int64_t>& shape) { return "[" + join_numbers(shape, ", ") + "]"; }
 
 std::string number(double x) {
   char buf[32];

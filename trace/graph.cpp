@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "trace/text_format.h"
+
 namespace kvscope::trace {
 
 namespace {
@@ -83,12 +85,6 @@ bool holds_cache(const Run& run, const Event& e) {
   static const std::set<std::string, std::less<>> kHistory{"pos_key_states", "value_states",
                                                            "prefill_pos_key_states", "prefill_value_states"};
   return run.mode == "cached" && kHistory.count(e.name) > 0;
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
-  return out;
 }
 
 }  // namespace
@@ -224,13 +220,9 @@ Graph build_graph(const Run& run, const GraphOptions& options) {
   return g;
 }
 
-std::string shape_text(const Event& e) {
-  std::string out;
-  for (size_t i = 0; i < e.shape.size(); ++i) out += (i ? ", " : "") + std::to_string(e.shape[i]);
-  return out;
-}
+std::string shape_text(const Event& e) { return join_numbers(e.shape, ", "); }
 
-std::string dims_text(const Event& e, Labels labels) { return join(labels == Labels::Zh ? e.dims_zh : e.dims); }
+std::string dims_text(const Event& e, Labels labels) { return join(labels == Labels::Zh ? e.dims_zh : e.dims, ", "); }
 
 std::string edge_label(const GraphEdge& edge, Labels labels) {
   if (edge.repeat <= 0) return {};

@@ -5,6 +5,7 @@
 #include "app/cli/trace_input.h"
 #include "trace/atomic_file.h"
 #include "trace/compare.h"
+#include "trace/text_format.h"
 
 namespace kvscope::cli {
 
@@ -19,15 +20,9 @@ struct CompareFlags {
 
 std::string first_disagreement(const trace::Comparison& c) {
   for (const trace::TokenComparison& t : c.tokens)
-    if (!t.agree) {
-      auto ids = [](const std::vector<int>& v) {
-        std::string s;
-        for (size_t i = 0; i < v.size(); ++i) s += (i ? " " : "") + std::to_string(v[i]);
-        return s;
-      };
-      return "token " + std::to_string(t.index) + ": cached " + ids(t.cached.tokens) + ", uncached " +
-             ids(t.uncached.tokens);
-    }
+    if (!t.agree)
+      return "token " + std::to_string(t.index) + ": cached " + trace::join_numbers(t.cached.tokens, " ") +
+             ", uncached " + trace::join_numbers(t.uncached.tokens, " ");
   return {};
 }
 

@@ -2,22 +2,16 @@
 #include <sstream>
 
 #include "app/cli/commands.h"
+#include "trace/text_format.h"
 
 namespace kvscope::cli {
 
 namespace {
 
-std::string shape_str(const std::vector<int64_t>& shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
-  return out + "]";
-}
-
-template <typename T>
-std::string ids_str(const std::vector<T>& ids) {
-  std::string out = "[";
-  for (size_t i = 0; i < ids.size(); ++i) out += (i ? ", " : "") + std::to_string(ids[i]);
-  return out + "]";
+// HF-style "[1, 5]", as seed 004 prints shapes and ids.
+template <typename Int>
+std::string bracketed(const std::vector<Int>& values) {
+  return "[" + trace::join_numbers(values, ", ") + "]";
 }
 
 struct GenerateFlags {
@@ -37,20 +31,20 @@ void print_log(const RecordedRuns& runs, const app::RunSpec& spec) {
   for (const core::StepResult& r : results) {
     const trace::StepRecord& s = r.record;
     std::cout << "\nstep " << s.step << " (" << trace::phase_name(s.phase) << ")\n";
-    std::cout << "  input_ids shape " << shape_str(r.input_ids_shape) << "\n";
+    std::cout << "  input_ids shape " << bracketed(r.input_ids_shape) << "\n";
     std::cout << "  input_ids [";
     for (size_t b = 0; b < sequences.size(); ++b) {
       const auto first = sequences[b].begin() + s.cache_len;
-      std::cout << (b ? ", " : "") << ids_str(std::vector<int32_t>(first, first + s.tokens_in));
+      std::cout << (b ? ", " : "") << bracketed(std::vector<int32_t>(first, first + s.tokens_in));
     }
     std::cout << "]\n";
     if (!r.key_cache_shape.empty())
-      std::cout << "  key cache (layer 0) " << shape_str(r.key_cache_shape) << "  value cache (layer 0) "
-                << shape_str(r.key_cache_shape) << "\n";
-    std::cout << "  attn_weights shape " << shape_str(r.attn_shape) << "\n";
-    if (!r.logits_shape.empty()) std::cout << "  logits shape " << shape_str(r.logits_shape) << "\n";
+      std::cout << "  key cache (layer 0) " << bracketed(r.key_cache_shape) << "  value cache (layer 0) "
+                << bracketed(r.key_cache_shape) << "\n";
+    std::cout << "  attn_weights shape " << bracketed(r.attn_shape) << "\n";
+    if (!r.logits_shape.empty()) std::cout << "  logits shape " << bracketed(r.logits_shape) << "\n";
     if (!s.next_tokens.empty())
-      std::cout << "  next_tokens " << (runs.doc.meta ? "not computed (meta)" : ids_str(s.next_tokens)) << "\n";
+      std::cout << "  next_tokens " << (runs.doc.meta ? "not computed (meta)" : bracketed(s.next_tokens)) << "\n";
     if (s.kv_cache_bytes > 0) std::cout << "  kv cache in use " << s.kv_cache_bytes << " bytes\n";
   }
   if (runs.doc.meta) {
@@ -58,7 +52,7 @@ void print_log(const RecordedRuns& runs, const app::RunSpec& spec) {
     return;
   }
   std::cout << "\ntokens (prompt + generated):\n";
-  for (const auto& seq : sequences) std::cout << "  " << ids_str(seq) << "\n";
+  for (const auto& seq : sequences) std::cout << "  " << bracketed(seq) << "\n";
 }
 
 }  // namespace
