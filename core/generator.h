@@ -45,12 +45,9 @@ class Generator {
 
   bool done() const;
   StepResult step();
-  int step_index() const { return step_; }
   int total_steps() const;
   int generated() const { return generated_; }
   const std::vector<std::vector<int32_t>>& sequences() const { return sequences_; }
-  const GenerationOptions& options() const { return options_; }
-  int64_t kv_cache_allocated_bytes() const { return cache_ ? cache_->allocated_bytes() : 0; }
 
  private:
   StepResult cached_step();

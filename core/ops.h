@@ -8,7 +8,6 @@
 
 namespace kvscope::core::ops {
 
-using RowBlock = Eigen::Block<Matrix, Eigen::Dynamic, Eigen::Dynamic, true>;
 using StridedMap = Eigen::Map<Matrix, 0, Eigen::OuterStride<>>;
 using ConstStridedMap = Eigen::Map<const Matrix, 0, Eigen::OuterStride<>>;
 

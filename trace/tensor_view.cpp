@@ -1,8 +1,5 @@
 #include "trace/tensor_view.h"
 
-#include <initializer_list>
-#include <stdexcept>
-
 namespace kvscope::trace {
 
 int64_t TensorView::numel() const {
@@ -20,34 +17,6 @@ double TensorView::at(int64_t flat) const {
     offset += index * strides[i];
   }
   return ids ? static_cast<double>(ids[offset]) : static_cast<double>(data[offset]);
-}
-
-namespace {
-TensorView dense(std::initializer_list<int64_t> shape) {
-  if (shape.size() > static_cast<size_t>(kMaxRank)) throw std::invalid_argument("tensor rank above kMaxRank");
-  TensorView v;
-  v.rank = static_cast<int>(shape.size());
-  int i = 0;
-  for (int64_t s : shape) v.shape[i++] = s;
-  int64_t stride = 1;
-  for (int d = v.rank - 1; d >= 0; --d) {
-    v.strides[d] = stride;
-    stride *= v.shape[d];
-  }
-  return v;
-}
-}  // namespace
-
-TensorView dense_view(const float* data, std::initializer_list<int64_t> shape) {
-  TensorView v = dense(shape);
-  v.data = data;
-  return v;
-}
-
-TensorView dense_ids(const int32_t* ids, std::initializer_list<int64_t> shape) {
-  TensorView v = dense(shape);
-  v.ids = ids;
-  return v;
 }
 
 }  // namespace kvscope::trace

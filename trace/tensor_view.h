@@ -24,8 +24,4 @@ struct TensorView {
   double at(int64_t flat) const;
 };
 
-// A view of a dense row-major tensor of the given shape.
-TensorView dense_view(const float* data, std::initializer_list<int64_t> shape);
-TensorView dense_ids(const int32_t* ids, std::initializer_list<int64_t> shape);
-
 }  // namespace kvscope::trace

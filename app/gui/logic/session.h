@@ -35,7 +35,6 @@ class Session {
   bool started() const { return !cached_->run().steps.empty(); }
 
   const trace::Run& run(Side s) const { return gen(s).run(); }
-  const std::vector<core::StepResult>& results(Side s) const { return gen(s).results(); }
   // The step shown: the cached run's latest, and the uncached step of the same generated token. -1: none yet.
   int current_step(Side s) const;
   const std::vector<int32_t>& prompt() const { return prompts_.front(); }
