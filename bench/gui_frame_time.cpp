@@ -30,7 +30,7 @@ std::unique_ptr<AppState> make_app(const std::string& model, int prompt_len, con
   app::RunSpec spec;
   spec.model = model;
   spec.prompt_len = prompt_len;
-  spec.steps = 4;
+  spec.new_tokens = 4;
   TextMetrics metrics{[](std::string_view s) { return g_fonts->measure_graph_text(s); }, g_fonts->graph_font_size() * 1.15f};
   auto app = std::make_unique<AppState>(spec, metrics);
   for (const auto& c : parse_script(script)) run_command(*app, c);

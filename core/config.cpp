@@ -1,9 +1,10 @@
 #include "core/config.h"
 
-#include <fstream>
-#include <sstream>
+#include <optional>
 #include <string_view>
 #include <utility>
+
+#include "trace/atomic_file.h"
 
 namespace kvscope::core {
 
@@ -28,6 +29,14 @@ void read_key(const json& j, const char* key, T& out, const std::string& source,
 }
 
 }  // namespace
+
+void LlamaConfig::check_token_ids(const std::vector<std::vector<int32_t>>& sequences) const {
+  for (const auto& sequence : sequences)
+    for (int32_t id : sequence)
+      if (id < 0 || id >= vocab_size)
+        throw std::invalid_argument("token id " + std::to_string(id) + " is outside the vocabulary [0, " +
+                                    std::to_string(vocab_size) + ") of " + name);
+}
 
 int64_t LlamaConfig::parameter_count() const {
   const int64_t h = hidden_size, hd = head_size(), i = intermediate_size, v = vocab_size;
@@ -91,11 +100,9 @@ LlamaConfig config_from_json_text(const std::string& text, const std::string& so
 }
 
 LlamaConfig load_config_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(path + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return config_from_json_text(ss.str(), path);
+  const std::optional<std::string> text = trace::read_file(path);
+  if (!text) throw ConfigError(path + ": cannot open");
+  return config_from_json_text(*text, path);
 }
 
 nlohmann::ordered_json config_to_json(const LlamaConfig& c) {
@@ -121,6 +128,12 @@ std::vector<std::string> preset_names() {
   return names;
 }
 
+std::string preset_list() {
+  std::string list;
+  for (const auto& [name, text] : embedded_presets()) list += (list.empty() ? "" : ", ") + std::string(name);
+  return list;
+}
+
 bool is_preset(const std::string& name) {
   for (const auto& [preset, text] : embedded_presets())
     if (preset == name) return true;
@@ -134,9 +147,7 @@ LlamaConfig preset_config(const std::string& name) {
     c.name = name;
     return c;
   }
-  std::string known;
-  for (const auto& n : preset_names()) known += (known.empty() ? "" : ", ") + n;
-  throw ConfigError("unknown preset '" + name + "' (presets: " + known + ")");
+  throw ConfigError("unknown preset '" + name + "' (presets: " + preset_list() + ")");
 }
 
 }  // namespace kvscope::core

@@ -29,6 +29,8 @@ struct LlamaConfig {
 
   // Throws ConfigError naming `source` and the field when the config cannot describe a model.
   void validate(const std::string& source) const;
+  // Throws std::invalid_argument naming the first id of any sequence outside [0, vocab_size).
+  void check_token_ids(const std::vector<std::vector<int32_t>>& sequences) const;
 };
 
 struct ConfigError : std::runtime_error {
@@ -43,7 +45,7 @@ nlohmann::ordered_json config_to_json(const LlamaConfig& config);
 // Built-in presets: the config.json files under assets/presets/, compiled into the binary.
 std::vector<std::string> preset_names();
 bool is_preset(const std::string& name);
+std::string preset_list();  // "openllama-3b, seed-tiny, ...", for messages
 LlamaConfig preset_config(const std::string& name);
-inline constexpr const char* kDefaultModel = "seed-tiny";
 
 }  // namespace kvscope::core

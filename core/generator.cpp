@@ -27,11 +27,8 @@ Generator::Generator(LlamaModel& model, std::vector<std::vector<int32_t>> prompt
     if (static_cast<int>(sequences_[b].size()) != prompt_len_)
       throw std::invalid_argument("prompt " + std::to_string(b) + " has " + std::to_string(sequences_[b].size()) +
                                   " tokens, prompt 0 has " + std::to_string(prompt_len_) + ": a batch needs equal lengths");
-    for (int32_t id : sequences_[b])
-      if (id < 0 || id >= c.vocab_size)
-        throw std::invalid_argument("token id " + std::to_string(id) + " is outside the vocabulary [0, " +
-                                    std::to_string(c.vocab_size) + ")");
   }
+  c.check_token_ids(sequences_);
   if (options_.new_tokens < 1) throw std::invalid_argument("the number of tokens to generate must be at least 1");
   if (options_.mode == CacheMode::Cached && options_.prefill == PrefillScheme::AllButLast && prompt_len_ < 2)
     throw std::invalid_argument("prefill all-but-last needs a prompt of at least 2 tokens (use prefill all)");

@@ -1,9 +1,8 @@
 #include "core/hf_weights.h"
 
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
+#include <optional>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -21,8 +20,6 @@ constexpr const char* kSingleFile = "model.safetensors";
 constexpr const char* kIndexFile = "model.safetensors.index.json";
 constexpr const char* kLmHead = "lm_head.weight";
 
-std::string shape_text(const std::vector<int64_t>& shape) { return "[" + trace::join_numbers(shape, ", ") + "]"; }
-
 size_t numel(const std::vector<int64_t>& shape) {
   size_t n = 1;
   for (int64_t d : shape) n *= static_cast<size_t>(d);
@@ -31,13 +28,11 @@ size_t numel(const std::vector<int64_t>& shape) {
 
 // tensor name -> shard file name, from an index's "weight_map".
 std::map<std::string, std::string> read_weight_map(const std::string& index_path) {
-  std::ifstream in(index_path, std::ios::binary);
-  if (!in) throw WeightsError(index_path + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
+  const std::optional<std::string> text = trace::read_file(index_path);
+  if (!text) throw WeightsError(index_path + ": cannot open");
   nlohmann::json index;
   try {
-    index = nlohmann::json::parse(text.str());
+    index = nlohmann::json::parse(*text);
   } catch (const nlohmann::json::parse_error& e) {
     throw WeightsError(index_path + ": not valid JSON: " + e.what());
   }
@@ -133,8 +128,8 @@ LlamaWeights load_hf_weights(const std::string& dir, const LlamaConfig& config) 
   for (const NamedTensor& wanted : named_tensors(weights)) {
     const auto [file, info] = checkpoint.locate(wanted.name);
     if (info->shape != wanted.shape) {
-      throw WeightsError(file->path() + ": tensor '" + wanted.name + "' has shape " + shape_text(info->shape) +
-                         ", the config expects " + shape_text(wanted.shape));
+      throw WeightsError(file->path() + ": tensor '" + wanted.name + "' has shape " + trace::bracketed_list(info->shape) +
+                         ", the config expects " + trace::bracketed_list(wanted.shape));
     }
     file->read_into(*info, std::span<float>(wanted.data, numel(wanted.shape)));
   }

@@ -16,9 +16,7 @@ ModelSource resolve_model(const std::string& arg) {
     source.config.name = arg;
     return source;
   }
-  std::string known;
-  for (const auto& n : preset_names()) known += (known.empty() ? "" : ", ") + n;
-  throw ConfigError("--model '" + arg + "' is neither a preset (" + known + ") nor a model directory");
+  throw ConfigError("--model '" + arg + "' is neither a preset (" + preset_list() + ") nor a model directory");
 }
 
 LlamaModel load_model(const ModelSource& source, uint64_t seed, bool meta) {

@@ -4,12 +4,23 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
 #include <stdexcept>
 
 #include <sys/stat.h>
 #include <unistd.h>
 
 namespace kvscope::trace {
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 void write_file_atomically(const std::string& path, const std::string& content) {
   namespace fs = std::filesystem;
@@ -47,6 +58,11 @@ void write_file_atomically(const std::string& path, const std::string& content) 
     ::unlink(tmpl.c_str());
     throw std::runtime_error(path + ": rename failed: " + reason);
   }
+}
+
+void write_output(const std::string& path, const std::string& content) {
+  if (path.empty()) std::cout << content;
+  else write_file_atomically(path, content);
 }
 
 }  // namespace kvscope::trace

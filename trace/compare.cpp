@@ -28,19 +28,6 @@ std::vector<std::vector<const StepRecord*>> steps_per_token(const Run& run) {
   return out;
 }
 
-ModeWork work_of(const Run& run, const std::vector<const StepRecord*>& steps) {
-  ModeWork w;
-  for (const StepRecord* s : steps) {
-    w.tokens_in += s->tokens_in;
-    w.macs += step_macs(run, *s);
-    w.ms += s->ms;
-    w.kv_cache_bytes = s->kv_cache_bytes;
-    w.steps.push_back(s->step);
-  }
-  w.tokens = steps.back()->next_tokens;
-  return w;
-}
-
 std::string without_prefill(const std::string& name) {
   return name.rfind("prefill_", 0) == 0 ? name.substr(8) : name;
 }
@@ -101,7 +88,7 @@ std::string fixed(double x, int digits) {
 }
 
 std::string difference_text(const ShapeDifference& d) {
-  return d.name + " " + shape_string(d.cached) + " vs " + shape_string(d.uncached);
+  return d.name + " " + x_list(d.cached) + " vs " + x_list(d.uncached);
 }
 
 // The table holds ASCII only, so bytes are columns.
@@ -125,7 +112,24 @@ std::string csv_field(const std::string& s) {
 
 }  // namespace
 
-std::string shape_string(const std::vector<int64_t>& shape) { return join_numbers(shape, "x"); }
+ModeWork work_of(const Run& run, std::span<const StepRecord* const> steps) {
+  ModeWork w;
+  for (const StepRecord* s : steps) {
+    w.tokens_in += s->tokens_in;
+    w.macs += step_macs(run, *s);
+    w.ms += s->ms;
+    w.kv_cache_bytes = s->kv_cache_bytes;
+    w.steps.push_back(s->step);
+  }
+  w.tokens = steps.back()->next_tokens;
+  return w;
+}
+
+std::vector<ModeWork> work_per_token(const Run& run) {
+  std::vector<ModeWork> out;
+  for (const auto& steps : steps_per_token(run)) out.push_back(work_of(run, steps));
+  return out;
+}
 
 bool Comparison::tokens_agree() const {
   return shapes_only || std::all_of(tokens.begin(), tokens.end(), [](const TokenComparison& t) { return t.agree; });

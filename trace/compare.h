@@ -1,6 +1,7 @@
 #pragma once
 // Cached against uncached generation, token by token: what each mode computed to produce the same token.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -45,10 +46,15 @@ struct Comparison {
   double work_ratio() const;  // uncached MACs / cached MACs
 };
 
+// What the given steps of a run computed together (at least one step).
+ModeWork work_of(const Run& run, std::span<const StepRecord* const> steps);
+// Per generated token, in order, what the run computed towards it. Throws std::invalid_argument when the
+// run generates its tokens out of order.
+std::vector<ModeWork> work_per_token(const Run& run);
+
 // Throws std::invalid_argument when the runs are not a cached and an uncached run of the same prompt.
 Comparison compare_runs(const Run& cached, const Run& uncached, bool shapes_only = false);
 
-std::string shape_string(const std::vector<int64_t>& shape);  // "32x1x100"
 std::string comparison_table(const Comparison& c);
 nlohmann::ordered_json comparison_json(const Comparison& c);
 std::string comparison_csv(const Comparison& c);

@@ -24,8 +24,6 @@ T get_as(const json& j, const char* key) {
   }
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) { return "[" + join_numbers(shape, ", ") + "]"; }
-
 std::string number(double x) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", x);
@@ -41,7 +39,7 @@ const std::array<EventField, 13> kFields{{
      [](const Event& e) { return e.name; }},
     {"shape", always, [](const Event& e) { return ojson(e.shape); },
      [](const json& j, Event& e) { e.shape = get_as<std::vector<int64_t>>(j, "shape"); },
-     [](const Event& e) { return shape_text(e.shape); }},
+     [](const Event& e) { return bracketed_list(e.shape); }},
     {"dims", always, [](const Event& e) { return ojson(e.dims); },
      [](const json& j, Event& e) { e.dims = get_as<std::vector<std::string>>(j, "dims"); },
      [](const Event& e) { return "(" + join(e.dims, ", ") + ")"; }},

@@ -1,5 +1,7 @@
 #include "trace/export_dot.h"
 
+#include "trace/text_format.h"
+
 namespace kvscope::trace {
 
 namespace {
@@ -10,7 +12,7 @@ struct Writer {
 };
 
 std::string node_line(const Event& e, const GraphNode& n, const std::string& id, Labels labels) {
-  std::string attrs = "label=" + dot_quote(e.name + "\n" + shape_text(e) + "\n" + dims_text(e, labels));
+  std::string attrs = "label=" + dot_quote(e.name + "\n" + comma_list(e.shape) + "\n" + dims_text(e, labels));
   // The key/value history is what the cache saves; inputs from outside the drawn steps are dashed.
   std::string style;
   if (n.cache) {

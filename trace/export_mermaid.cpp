@@ -1,20 +1,20 @@
 #include "trace/export_mermaid.h"
 
+#include "trace/text_format.h"
+
 namespace kvscope::trace {
 
 namespace {
 
 int64_t utf16_length(const std::string& s) {
   int64_t n = 0;
-  for (unsigned char c : s) {
-    if ((c & 0xC0) == 0x80) continue;  // continuation byte
-    n += c >= 0xF0 ? 2 : 1;            // code points beyond the BMP take a surrogate pair
-  }
+  // Code points beyond the BMP take a surrogate pair.
+  for (size_t i = 0; i < s.size();) n += next_code_point(s, i) > 0xFFFF ? 2 : 1;
   return n;
 }
 
 std::string node_line(const Event& e, const std::string& id, Labels labels) {
-  return id + "[\"" + mermaid_escape(e.name) + "<br/>" + mermaid_escape(shape_text(e)) + "<br/>" +
+  return id + "[\"" + mermaid_escape(e.name) + "<br/>" + mermaid_escape(comma_list(e.shape)) + "<br/>" +
          mermaid_escape(dims_text(e, labels)) + "\"]";
 }
 

@@ -220,8 +220,6 @@ Graph build_graph(const Run& run, const GraphOptions& options) {
   return g;
 }
 
-std::string shape_text(const Event& e) { return join_numbers(e.shape, ", "); }
-
 std::string dims_text(const Event& e, Labels labels) { return join(labels == Labels::Zh ? e.dims_zh : e.dims, ", "); }
 
 std::string edge_label(const GraphEdge& edge, Labels labels) {

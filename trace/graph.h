@@ -63,8 +63,7 @@ int matching_step(const Run& from, int step, const Run& to);
 // Throws std::invalid_argument naming the step or layer that the run does not have.
 Graph build_graph(const Run& run, const GraphOptions& options);
 
-// Label pieces shared by the exporters and the GUI: "6, 3200" and the axis labels in one label set.
-std::string shape_text(const Event& e);
+// Label pieces shared by the exporters and the GUI: the axis labels in one label set.
 std::string dims_text(const Event& e, Labels labels);
 std::string edge_label(const GraphEdge& edge, Labels labels);  // empty unless the edge is the layer loop
 const std::string& cluster_title(const GraphCluster& cluster, Labels labels);

@@ -1,5 +1,7 @@
 #include "trace/text_format.h"
 
+#include <algorithm>
+
 namespace kvscope::trace {
 
 std::string join(const std::vector<std::string>& items, std::string_view sep) {
@@ -9,6 +11,19 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
     out += items[i];
   }
   return out;
+}
+
+char32_t next_code_point(std::string_view utf8, size_t& i) {
+  const auto lead = static_cast<unsigned char>(utf8[i]);
+  if (lead < 0x80) {
+    ++i;
+    return lead;
+  }
+  const size_t len = lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+  char32_t cp = lead & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+  const size_t end = std::min(i + len, utf8.size());
+  for (++i; i < end; ++i) cp = (cp << 6) | (static_cast<unsigned char>(utf8[i]) & 0x3F);
+  return cp;
 }
 
 }  // namespace kvscope::trace

@@ -8,7 +8,11 @@ namespace kvscope::trace {
 
 std::string join(const std::vector<std::string>& items, std::string_view sep);
 
-// "4, 2, 64" with sep ", "; "32x1x100" with sep "x".
+// The code point that starts at byte `i` of UTF-8 text, moving `i` past it; a sequence cut short by the
+// end of the text ends there.
+char32_t next_code_point(std::string_view utf8, size_t& i);
+
+// "12 81 92" with sep " ".
 template <typename Int>
 std::string join_numbers(const std::vector<Int>& values, std::string_view sep) {
   std::string out;
@@ -17,6 +21,23 @@ std::string join_numbers(const std::vector<Int>& values, std::string_view sep) {
     out += std::to_string(values[i]);
   }
   return out;
+}
+
+// The three ways shapes and ids are written.
+// "4, 2, 64": a graph node's shape line, under the tensor's name.
+template <typename Int>
+std::string comma_list(const std::vector<Int>& values) {
+  return join_numbers(values, ", ");
+}
+// "[4, 2, 64]": as Python prints a torch.Size or a list, so in seed 004's log and in messages.
+template <typename Int>
+std::string bracketed_list(const std::vector<Int>& values) {
+  return "[" + comma_list(values) + "]";
+}
+// "32x1x100": a shape inside a table cell or a line of the comparison.
+template <typename Int>
+std::string x_list(const std::vector<Int>& values) {
+  return join_numbers(values, "x");
 }
 
 }  // namespace kvscope::trace

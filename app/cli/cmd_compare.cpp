@@ -1,4 +1,3 @@
-#include <iostream>
 #include <memory>
 
 #include "app/cli/commands.h"
@@ -46,8 +45,7 @@ void add_compare_command(CLI::App& app) {
     if (format == "json") text = trace::comparison_json(c).dump(1) + "\n";
     else if (format == "csv") text = trace::comparison_csv(c);
     else text = trace::comparison_table(c);
-    if (f->output.empty()) std::cout << text;
-    else trace::write_file_atomically(f->output, text);
+    trace::write_output(f->output, text);
     // The two modes compute the same function; a different token is a bug, not a result.
     if (!c.tokens_agree())
       throw std::runtime_error("the cached and uncached runs disagree at " + first_disagreement(c));

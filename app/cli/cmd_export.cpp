@@ -1,4 +1,3 @@
-#include <iostream>
 #include <memory>
 
 #include "app/cli/commands.h"
@@ -44,8 +43,7 @@ void add_export_command(CLI::App& app) {
     const trace::Document doc = load_runs(*cmd, f->input, modes_of(f->mode));
     const std::string text =
         f->format == "json" ? trace::document_to_json(doc).dump(1) + "\n" : draw_graph(doc, f->format, f->graph);
-    if (f->output.empty()) std::cout << text;
-    else trace::write_file_atomically(f->output, text);
+    trace::write_output(f->output, text);
   });
 }
 

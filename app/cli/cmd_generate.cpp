@@ -8,12 +8,6 @@ namespace kvscope::cli {
 
 namespace {
 
-// HF-style "[1, 5]", as seed 004 prints shapes and ids.
-template <typename Int>
-std::string bracketed(const std::vector<Int>& values) {
-  return "[" + trace::join_numbers(values, ", ") + "]";
-}
-
 struct GenerateFlags {
   app::RunSpec spec;
   bool no_cache = false;
@@ -27,24 +21,24 @@ void print_log(const RecordedRuns& runs, const app::RunSpec& spec) {
   const auto& sequences = runs.sequences[0];
   std::cout << "model " << runs.doc.model.value("name", std::string()) << (runs.doc.meta ? " (meta: shapes only)" : "")
             << ", " << run.mode << (run.prefill.empty() ? "" : " (prefill " + run.prefill + ")") << ", batch "
-            << run.batch << ", " << spec.steps << " new tokens\n";
+            << run.batch << ", " << spec.new_tokens << " new tokens\n";
   for (const core::StepResult& r : results) {
     const trace::StepRecord& s = r.record;
     std::cout << "\nstep " << s.step << " (" << trace::phase_name(s.phase) << ")\n";
-    std::cout << "  input_ids shape " << bracketed(r.input_ids_shape) << "\n";
+    std::cout << "  input_ids shape " << trace::bracketed_list(r.input_ids_shape) << "\n";
     std::cout << "  input_ids [";
     for (size_t b = 0; b < sequences.size(); ++b) {
       const auto first = sequences[b].begin() + s.cache_len;
-      std::cout << (b ? ", " : "") << bracketed(std::vector<int32_t>(first, first + s.tokens_in));
+      std::cout << (b ? ", " : "") << trace::bracketed_list(std::vector<int32_t>(first, first + s.tokens_in));
     }
     std::cout << "]\n";
     if (!r.key_cache_shape.empty())
-      std::cout << "  key cache (layer 0) " << bracketed(r.key_cache_shape) << "  value cache (layer 0) "
-                << bracketed(r.key_cache_shape) << "\n";
-    std::cout << "  attn_weights shape " << bracketed(r.attn_shape) << "\n";
-    if (!r.logits_shape.empty()) std::cout << "  logits shape " << bracketed(r.logits_shape) << "\n";
+      std::cout << "  key cache (layer 0) " << trace::bracketed_list(r.key_cache_shape) << "  value cache (layer 0) "
+                << trace::bracketed_list(r.key_cache_shape) << "\n";
+    std::cout << "  attn_weights shape " << trace::bracketed_list(r.attn_shape) << "\n";
+    if (!r.logits_shape.empty()) std::cout << "  logits shape " << trace::bracketed_list(r.logits_shape) << "\n";
     if (!s.next_tokens.empty())
-      std::cout << "  next_tokens " << (runs.doc.meta ? "not computed (meta)" : bracketed(s.next_tokens)) << "\n";
+      std::cout << "  next_tokens " << (runs.doc.meta ? "not computed (meta)" : trace::bracketed_list(s.next_tokens)) << "\n";
     if (s.kv_cache_bytes > 0) std::cout << "  kv cache in use " << s.kv_cache_bytes << " bytes\n";
   }
   if (runs.doc.meta) {
@@ -52,7 +46,7 @@ void print_log(const RecordedRuns& runs, const app::RunSpec& spec) {
     return;
   }
   std::cout << "\ntokens (prompt + generated):\n";
-  for (const auto& seq : sequences) std::cout << "  " << bracketed(seq) << "\n";
+  for (const auto& seq : sequences) std::cout << "  " << trace::bracketed_list(seq) << "\n";
 }
 
 }  // namespace

@@ -1,5 +1,3 @@
-#include <iostream>
-
 #include "app/cli/commands.h"
 #include "app/cli/graph_flags.h"
 #include "trace/atomic_file.h"
@@ -52,8 +50,7 @@ void add_trace_command(CLI::App& app) {
     else modes = {flags->no_cache ? core::CacheMode::Uncached : core::CacheMode::Cached};
     const RecordedRuns runs = record_runs(spec, modes);
     const std::string text = render(runs.doc, flags->format, flags->graph);
-    if (flags->output.empty()) std::cout << text;
-    else trace::write_file_atomically(flags->output, text);
+    trace::write_output(flags->output, text);
   });
 }
 

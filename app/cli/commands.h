@@ -6,7 +6,7 @@
 
 namespace kvscope::cli {
 
-// --model --seed --prompt --prompt-len --batch --steps --prefill --meta: how every command describes a run.
+// --model --seed --prompt --prompt-len --batch --new-tokens --prefill --meta: how every command describes a run.
 void add_run_flags(CLI::App& cmd, app::RunSpec& spec);
 
 // Loads the model of `spec` (meta when asked) and records one run in `mode` into a trace::Run.

@@ -3,8 +3,7 @@
 #include <iostream>
 #include <stdexcept>
 
-#include "trace/export_dot.h"
-#include "trace/export_mermaid.h"
+#include "app/common/graph_drawing.h"
 
 namespace kvscope::cli {
 
@@ -48,32 +47,25 @@ void reject_graph_flags(const CLI::App& cmd, const std::string& format) {
 }
 
 std::string draw_graph(const trace::Document& doc, const std::string& format, const GraphFlags& flags) {
-  const trace::Labels labels = *trace::labels_from_name(flags.labels);
   // The other runs draw the steps that produced the same tokens as the first run's drawn steps.
   const std::vector<int> first_steps =
       flags.steps.empty() && !doc.runs.empty() ? trace::default_steps(doc.runs[0]) : flags.steps;
-  std::vector<trace::Graph> graphs;
-  for (size_t r = 0; r < doc.runs.size(); ++r) {
-    trace::GraphOptions options;
-    options.fold = !flags.unfold;
-    options.layer = flags.layer;
-    options.steps = r == 0 ? flags.steps : matching_steps(doc.runs[0], first_steps, doc.runs[r]);
-    try {
-      graphs.push_back(trace::build_graph(doc.runs[r], options));
-    } catch (const std::invalid_argument& e) {
-      // build_graph names the step or the layer it lacks; the user knows them as flags.
-      const std::string what = e.what();
-      const std::string flag = what.rfind("step ", 0) == 0 ? "--step" : what.rfind("layer ", 0) == 0 ? "--layer" : "graph";
-      throw std::runtime_error(flag + ": the " + doc.runs[r].mode + " run: " + what);
-    }
+  std::vector<app::DrawnRun> runs;
+  for (size_t r = 0; r < doc.runs.size(); ++r)
+    runs.push_back({&doc.runs[r], r == 0 ? flags.steps : matching_steps(doc.runs[0], first_steps, doc.runs[r])});
+  app::GraphDrawing drawing;
+  try {
+    drawing = app::draw_graph(runs, format, {!flags.unfold, flags.layer, *trace::labels_from_name(flags.labels)});
+  } catch (const std::invalid_argument& e) {
+    // The run lacks a step or the layer; the user knows them as flags.
+    const std::string what = e.what();
+    const std::string flag = what.find(" run: step ") != std::string::npos    ? "--step"
+                             : what.find(" run: layer ") != std::string::npos ? "--layer"
+                                                                               : "graph";
+    throw std::runtime_error(flag + ": " + what);
   }
-  std::vector<trace::GraphPart> parts;
-  for (size_t r = 0; r < doc.runs.size(); ++r) parts.push_back(trace::mode_part(doc.runs[r], graphs[r]));
-  if (format == "dot") return trace::export_dot(parts, labels);
-  const trace::MermaidText m = trace::export_mermaid(parts, labels);
-  const std::string warning = trace::mermaid_limits_warning(m, !flags.unfold);
-  if (!warning.empty()) std::cerr << "kvscope: " << warning << "\n";
-  return m.text;
+  if (!drawing.warning.empty()) std::cerr << "kvscope: " << drawing.warning << "\n";
+  return drawing.text;
 }
 
 }  // namespace kvscope::cli

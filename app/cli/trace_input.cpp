@@ -1,25 +1,24 @@
 #include "app/cli/trace_input.h"
 
-#include <fstream>
-#include <sstream>
+#include <algorithm>
+#include <optional>
 #include <stdexcept>
 
+#include "trace/atomic_file.h"
 #include "trace/document_json.h"
 
 namespace kvscope::cli {
 
 namespace {
 
-const char* const kRunFlags[] = {"--model", "--seed", "--prompt", "--prompt-len", "--batch", "--steps", "--prefill", "--meta"};
+const char* const kRunFlags[] = {"--model", "--seed", "--prompt", "--prompt-len", "--batch", "--new-tokens", "--prefill", "--meta"};
 
 trace::Document read_trace(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("--from " + path + ": cannot open the file");
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::optional<std::string> text = trace::read_file(path);
+  if (!text) throw std::runtime_error("--from " + path + ": cannot open the file");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(text.str());
+    j = nlohmann::json::parse(*text);
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error("--from " + path + ": not JSON: " + e.what());
   }

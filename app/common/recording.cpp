@@ -27,11 +27,12 @@ std::vector<std::vector<int32_t>> make_prompts(const RunSpec& spec, const core::
     for (auto& p : prompts)
       for (auto& id : p) id = static_cast<int32_t>(rng.below(static_cast<uint32_t>(config.vocab_size)));
   }
-  for (const auto& p : prompts)
-    for (int32_t id : p)
-      if (id < 0 || id >= config.vocab_size)
-        throw std::invalid_argument("--prompt: token id " + std::to_string(id) + " is outside the vocabulary [0, " +
-                                    std::to_string(config.vocab_size) + ") of " + config.name);
+  // The Generator checks them as well; here the error can name the flag, before any weights are loaded.
+  try {
+    config.check_token_ids(prompts);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("--prompt: ") + e.what());
+  }
   return prompts;
 }
 

@@ -13,6 +13,9 @@
 
 namespace kvscope::app {
 
+// Seed 004's prompt: what a run reads when the user gives neither a prompt nor a prompt length.
+inline const std::vector<int32_t> kSeed004Prompt{12, 81, 92, 52, 65};
+
 // What the user asked for, as the CLI flags and the GUI controls both express it.
 struct RunSpec {
   std::string model = "seed-tiny";  // preset name or HF model directory
@@ -21,7 +24,7 @@ struct RunSpec {
   int batch = 1;
   std::vector<std::vector<int32_t>> prompts;  // one, or one per sequence; empty: random of prompt_len
   int prompt_len = 0;
-  int steps = 3;                     // generated tokens
+  int new_tokens = 3;                // tokens to generate
   core::PrefillScheme prefill = core::PrefillScheme::AllButLast;
   trace::CaptureOptions capture;
 };

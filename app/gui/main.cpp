@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <imgui.h>
 
+#include "app/common/token_ids.h"
 #include "app/gui/logic/app_state.h"
 #include "app/gui/logic/script.h"
 #include "app/gui/logic/script_runner.h"
@@ -16,6 +17,7 @@
 #include "app/gui/ui/png_file.h"
 #include "trace/axis.h"
 #include "trace/graph.h"
+#include "trace/text_format.h"
 
 namespace {
 
@@ -24,7 +26,7 @@ using namespace kvscope::gui;
 
 struct Options {
   app::RunSpec spec;
-  std::string prompt = "12,81,92,52,65";  // seed 004's prompt
+  std::string prompt = trace::join_numbers(app::kSeed004Prompt, ",");
   std::string script, screenshot, size = "1600x1000";
   int frames = 3;
 };
@@ -60,7 +62,7 @@ int run(const Options& o) {
   if (!o.script.empty()) runner.emplace(parse_script(script_text_from_argument(o.script)));
 
   app::RunSpec spec = o.spec;
-  if (!o.prompt.empty() && spec.prompt_len == 0) spec.prompts = {parse_token_ids(o.prompt)};
+  if (!o.prompt.empty() && spec.prompt_len == 0) spec.prompts = {app::parse_token_ids(o.prompt)};
 
   AppWindow window(width, height, "kvscope");
   const float scale = headless ? 1.0f : window.content_scale();
@@ -116,7 +118,7 @@ int run(const Options& o) {
 
 int main(int argc, char** argv) {
   Options o;
-  o.spec.steps = 16;
+  o.spec.new_tokens = 16;
   CLI::App cli{"kvscope-gui: watch the tensor graph of a LLaMA generation, cached and uncached"};
   cli.footer("Script commands (--script, separated by ';' or newlines):\n" + kvscope::gui::script_reference());
   cli.add_option("--model", o.spec.model, "preset name or HF model directory")->capture_default_str();
@@ -124,7 +126,8 @@ int main(int argc, char** argv) {
   cli.add_option("--prompt", o.prompt, "prompt token ids, comma-separated")->capture_default_str();
   cli.add_option("--prompt-len", o.spec.prompt_len, "a random prompt of this many ids instead of --prompt");
   cli.add_option("--batch", o.spec.batch, "sequences per step")->capture_default_str();
-  cli.add_option("--tokens", o.spec.steps, "how many tokens the run may generate")->capture_default_str();
+  cli.add_option("--new-tokens,-n,--tokens", o.spec.new_tokens, "how many tokens the run may generate (--tokens is the old name)")
+      ->capture_default_str();
   cli.add_flag("--meta", o.spec.meta, "shapes only, no weights");
   cli.add_option("--script", o.script, "a script file, or the commands themselves");
   cli.add_option("--screenshot", o.screenshot, "save the window as PNG when the script is done, then exit");

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <fstream>
 
+#include "app/common/token_ids.h"
 #include "tests/cli/run_cli.h"
 
 namespace fs = std::filesystem;
@@ -39,6 +40,28 @@ TEST_CASE("a malformed prompt names the bad item", "[cli]") {
   CHECK(run_cli("generate --prompt=-4").exit_code != 0);
 }
 
+TEST_CASE("a negative token id is refused as it is parsed, in the app's words", "[cli]") {
+  std::string words;
+  try {
+    kvscope::app::parse_token_ids("12,-5");
+  } catch (const std::invalid_argument& e) {
+    words = e.what();
+  }
+  REQUIRE_THAT(words, Catch::Contains("'-5' is not a token id"));
+  const CliResult r = run_cli("generate --prompt=12,-5");
+  CHECK(r.exit_code != 0);
+  CHECK_THAT(r.out, Catch::Contains("--prompt: " + words));
+}
+
+TEST_CASE("the tokens to generate are set by --new-tokens, by -n, and by its old name --steps", "[cli]") {
+  for (const std::string flag : {"--new-tokens 2", "-n 2", "--steps 2"}) {
+    const CliResult r = run_cli("generate " + flag);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("2 new tokens") && Catch::Contains("step 2 ("));
+    CHECK_THAT(r.out, !Catch::Contains("step 3 ("));
+  }
+}
+
 TEST_CASE("a prompt longer than max_position_embeddings is refused", "[cli]") {
   const CliResult r = run_cli("generate --model stories15m --meta --prompt-len 250 --steps 10");
   CHECK(r.exit_code != 0);
@@ -46,7 +69,7 @@ TEST_CASE("a prompt longer than max_position_embeddings is refused", "[cli]") {
 }
 
 TEST_CASE("bad flag values exit non-zero", "[cli]") {
-  CHECK(run_cli("generate --steps 0").exit_code != 0);
+  CHECK(run_cli("generate --new-tokens 0").exit_code != 0);
   CHECK(run_cli("generate --batch -1").exit_code != 0);
   CHECK(run_cli("generate --prefill sideways").exit_code != 0);
   CHECK(run_cli("trace --format yaml").exit_code != 0);

@@ -7,8 +7,8 @@ namespace kvscope::gui::testing {
 inline app::RunSpec seed_tiny_spec(int tokens = 8) {
   app::RunSpec spec;
   spec.model = "seed-tiny";
-  spec.prompts = {{12, 81, 92, 52, 65}};
-  spec.steps = tokens;
+  spec.prompts = {app::kSeed004Prompt};
+  spec.new_tokens = tokens;
   return spec;
 }
 

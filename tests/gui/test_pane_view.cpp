@@ -4,6 +4,7 @@
 #include <set>
 
 #include "gui_test_helpers.h"
+#include "trace/text_format.h"
 
 using namespace kvscope::gui;
 using namespace kvscope::gui::testing;
@@ -42,7 +43,7 @@ TEST_CASE("the unfolded view lists exactly the step's tensors with their trace s
     for (const auto& n : p.nodes) {
       const auto& e = r.events.at(n.event);
       CHECK(n.name == e.name);
-      CHECK(n.shape == kvscope::trace::shape_text(e));
+      CHECK(n.shape == kvscope::trace::comma_list(e.shape));
       CHECK(n.external == (e.step != p.step));
     }
   }
@@ -122,7 +123,7 @@ TEST_CASE("the unfolded openllama-3b seed scenario repeats one laid-out layer 26
   kvscope::app::RunSpec spec;
   spec.model = "openllama-3b";
   spec.prompt_len = 7;
-  spec.steps = 1;
+  spec.new_tokens = 1;
   AppState app = make_app(spec);
   run(app, "prefill; step");
   const auto t0 = std::chrono::steady_clock::now();

@@ -1,9 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include "app/common/token_ids.h"
 #include "app/gui/logic/script.h"
+#include "gui_test_helpers.h"
 
+using kvscope::app::parse_token_ids;
 using kvscope::gui::parse_script;
-using kvscope::gui::parse_token_ids;
 
 TEST_CASE("a script splits on semicolons and newlines and keeps each command's words") {
   auto cmds = parse_script("prefill; step; step 3\n# a comment\nselect pos_key_states 1 ; export mermaid out.mmd");
@@ -32,4 +34,32 @@ TEST_CASE("prompt ids parse from a comma list and reject anything else") {
   CHECK(parse_token_ids("12,81, 92") == std::vector<int32_t>{12, 81, 92});
   CHECK_THROWS_WITH(parse_token_ids("12,x"), Catch::Contains("'x'"));
   CHECK_THROWS(parse_token_ids("3.5"));
+  CHECK_THROWS_WITH(parse_token_ids("12,-5"), Catch::Contains("'-5' is not a token id"));
+  CHECK_THROWS_WITH(parse_token_ids("12,,5"), Catch::Contains("empty token id"));
+  CHECK_THROWS_WITH(parse_token_ids("2147483648"), Catch::Contains("'2147483648'"));
+  CHECK(kvscope::app::parse_token_id_sequences("1,2; 3,4") == std::vector<std::vector<int32_t>>{{1, 2}, {3, 4}});
+}
+
+TEST_CASE("the script's prompt refuses a negative id when it is typed, and keeps the run as it was") {
+  using namespace kvscope::gui::testing;
+  kvscope::gui::AppState app = make_app();
+  const std::string words = "'-5' is not a token id (token ids are whole numbers from 0, like 12,81,92)";
+  CHECK_THROWS_WITH(run(app, "prompt 12,-5"), Catch::Contains("line 1, 'prompt': " + words));
+  CHECK(app.pending.prompts == std::vector<std::vector<int32_t>>{kvscope::app::kSeed004Prompt});
+}
+
+TEST_CASE("new-tokens sets how many tokens the run may generate, and so does its old name tokens") {
+  using namespace kvscope::gui::testing;
+  kvscope::gui::AppState app = make_app();
+  run(app, "new-tokens 5");
+  CHECK(app.session->spec().new_tokens == 5);
+  run(app, "tokens 4");
+  CHECK(app.session->spec().new_tokens == 4);
+  CHECK_THAT(kvscope::gui::script_reference(), Catch::Contains("new-tokens N") && Catch::Contains("tokens N"));
+}
+
+TEST_CASE("frames needs a count of 0 or more") {
+  kvscope::gui::AppState app = kvscope::gui::testing::make_app();
+  CHECK_THROWS_WITH(kvscope::gui::testing::run(app, "frames x"), Catch::Contains("'frames' needs a whole number"));
+  CHECK_THROWS_WITH(kvscope::gui::testing::run(app, "frames -1"), Catch::Contains("0 or more"));
 }

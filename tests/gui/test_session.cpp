@@ -22,8 +22,8 @@ TEST_CASE("stepping grows the cached keys by one position while the uncached sid
     CHECK(shape_of(app, Side::Cached, "query_states") == Shape{4, 1, 64});
     CHECK(shape_of(app, Side::Uncached, "query_states") == Shape{4, positions, 64});
     CHECK(shape_of(app, Side::Uncached, "input_ids", -1) == Shape{positions});
-    CHECK(step_metrics(run_of(app, Side::Cached), k).tokens_in == 1);
-    CHECK(step_metrics(run_of(app, Side::Uncached), pane(app, Side::Uncached).step).tokens_in == positions);
+    CHECK(step_work(run_of(app, Side::Cached), k).tokens_in == 1);
+    CHECK(step_work(run_of(app, Side::Uncached), pane(app, Side::Uncached).step).tokens_in == positions);
   }
   CHECK(app.session->generated() == 4);
 }
@@ -45,7 +45,7 @@ TEST_CASE("run-to past the token budget grows it; step at the end of the budget 
   CHECK_THROWS_WITH(run(app, "step"), Catch::Contains("all 3 tokens"));
   run(app, "run-to 5");
   CHECK(app.session->generated() == 5);
-  CHECK(app.session->spec().steps == 5);
+  CHECK(app.session->spec().new_tokens == 5);
 }
 
 TEST_CASE("playing steps at the chosen speed and stops at the end of the run") {
@@ -62,7 +62,7 @@ TEST_CASE("openllama-3b opens in meta mode instead of asking for 13 GB") {
   kvscope::app::RunSpec spec;
   spec.model = "openllama-3b";
   spec.prompt_len = 7;
-  spec.steps = 2;
+  spec.new_tokens = 2;
   AppState app = make_app(spec);
   CHECK(app.session->meta());
   CHECK(app.session->meta_forced());

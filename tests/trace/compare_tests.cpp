@@ -3,6 +3,7 @@
 #include "hand_built_run.h"
 #include "trace/compare.h"
 #include "trace/macs.h"
+#include "trace/text_format.h"
 
 using namespace kvscope;
 
@@ -65,8 +66,8 @@ TEST_CASE("compare counts each mode's work per generated token") {
   for (const auto& d : c.tokens[1].differences)
     if (d.name == "query_states") {
       found = true;
-      CHECK(trace::shape_string(d.cached) == "2x1x4");
-      CHECK(trace::shape_string(d.uncached) == "2x6x4");
+      CHECK(trace::x_list(d.cached) == "2x1x4");
+      CHECK(trace::x_list(d.uncached) == "2x6x4");
     }
   CHECK(found);
   for (const auto& d : c.tokens[1].differences) CHECK(d.name != "pos_key_states");  // 2x6x4 in both

@@ -125,8 +125,8 @@ void do_prefill(AppState& app) {
 void do_step(AppState& app) {
   if (app.session->done()) {
     app.playing = false;
-    throw std::invalid_argument("the run has generated all " + std::to_string(app.session->spec().steps) +
-                                " tokens it was set up for; raise the token budget or use run-to");
+    throw std::invalid_argument("the run has generated all " + std::to_string(app.session->spec().new_tokens) +
+                                " tokens it was set up for; raise new-tokens or use run-to");
   }
   app.session->step();
   after_run_change(app, true);

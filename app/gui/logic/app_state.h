@@ -52,6 +52,7 @@ struct AppState {
   std::string status;
   bool status_error = false;
   std::optional<std::string> png_request;  // the UI saves the graph view there after the next frame
+  std::optional<int> script_frames;        // `frames N`: the script draws N frames before its next command
 
   // Derived from the above by refresh(); rebuilt only when `dirty`.
   TextMetrics metrics;

@@ -1,8 +1,10 @@
 #include "app/gui/logic/app_state.h"
 
+#include <array>
 #include <charconv>
 #include <stdexcept>
 
+#include "app/common/token_ids.h"
 #include "trace/atomic_file.h"
 
 namespace kvscope::gui {
@@ -46,99 +48,137 @@ void change_spec(AppState& app, Edit edit) {
   }
 }
 
-void run(AppState& app, const Command& c) {
-  const std::string& v = c.verb;
-  const std::string arg = c.args.empty() ? std::string() : c.args[0];
-  if (v == "model") {
-    change_spec(app, [&](app::RunSpec& s) { s.model = arg; });
-  } else if (v == "seed") {
-    change_spec(app, [&](app::RunSpec& s) { s.seed = static_cast<uint64_t>(to_int(c, arg)); });
-  } else if (v == "prompt") {
-    change_spec(app, [&](app::RunSpec& s) { s.prompts = {parse_token_ids(arg)}; });
-  } else if (v == "prompt-len") {
-    change_spec(app, [&](app::RunSpec& s) {
-      s.prompts.clear();
-      s.prompt_len = to_int(c, arg);
-    });
-  } else if (v == "batch") {
-    change_spec(app, [&](app::RunSpec& s) { s.batch = to_int(c, arg); });
-  } else if (v == "tokens") {
-    change_spec(app, [&](app::RunSpec& s) { s.steps = to_int(c, arg); });
-  } else if (v == "prefill-scheme") {
-    if (arg != "all" && arg != "all-but-last") throw std::invalid_argument("prefill-scheme takes all or all-but-last");
-    change_spec(app, [&](app::RunSpec& s) {
-      s.prefill = arg == "all" ? core::PrefillScheme::All : core::PrefillScheme::AllButLast;
-    });
-  } else if (v == "meta") {
-    change_spec(app, [&](app::RunSpec& s) { s.meta = on_off(c, arg); });
-  } else if (v == "reset") {
-    do_reset(app);
-  } else if (v == "prefill") {
-    do_prefill(app);
-  } else if (v == "step") {
-    const int n = arg.empty() ? 1 : to_int(c, arg);
-    for (int i = 0; i < n; ++i) do_step(app);
-  } else if (v == "run-to") {
-    do_run_to(app, to_int(c, arg));
-  } else if (v == "play") {
-    app.playing = true;
-  } else if (v == "pause") {
-    app.playing = false;
-  } else if (v == "speed") {
-    app.speed = to_float(c, arg);
-    if (!(app.speed > 0)) throw std::invalid_argument("speed must be above 0 steps per second");
-  } else if (v == "view") {
-    if (arg == "cached") app.mode = ViewMode::Cached;
-    else if (arg == "uncached") app.mode = ViewMode::Uncached;
-    else if (arg == "compare") app.mode = ViewMode::Compare;
-    else throw std::invalid_argument("view takes cached, uncached or compare, got '" + arg + "'");
-    app.fit_requested = true;
-  } else if (v == "fold" || v == "unfold") {
-    ViewOptions o = app.view;
-    o.fold = v == "fold";
-    set_view_options(app, o);
-  } else if (v == "layer") {
-    ViewOptions o = app.view;
-    o.layer = to_int(c, arg);
-    set_view_options(app, o);
-  } else if (v == "labels") {
-    auto labels = trace::labels_from_name(arg);
-    if (!labels) throw std::invalid_argument("labels takes en or zh, got '" + arg + "'");
-    ViewOptions o = app.view;
-    o.labels = *labels;
-    set_view_options(app, o);
-  } else if (v == "show-prefill") {
-    ViewOptions o = app.view;
-    o.with_prefill = on_off(c, arg);
-    set_view_options(app, o);
-  } else if (v == "select") {
-    select_by_name(app, arg, c.args.size() > 1 ? to_int(c, c.args[1]) : -1);
-  } else if (v == "fit") {
-    app.fit_requested = true;
-  } else if (v == "focus") {
-    focus_selection(app);
-  } else if (v == "zoom") {
-    refresh(app);
-    fit_if_requested(app);
-    const float factor = to_float(c, arg);
-    if (!(factor > 0)) throw std::invalid_argument("zoom needs a factor above 0");
-    app.transform.zoom_at(factor, app.viewport_size * 0.5f, {0, 0});
-  } else if (v == "export") {
-    refresh(app);
-    export_view(app, c.args[0], c.args[1]);
-  } else if (v == "dump") {
-    refresh(app);
-    trace::write_file_atomically(arg, dump_view_json(app));
-  } else if (v != "frames") {
-    throw std::invalid_argument("unknown command '" + v + "'");
-  }
+template <typename Edit>
+void change_view(AppState& app, Edit edit) {
+  ViewOptions o = app.view;
+  edit(o);
+  set_view_options(app, o);
 }
+
+const std::string& arg(const Command& c) { return c.args.at(0); }
+
+void set_new_tokens(AppState& app, const Command& c) {
+  change_spec(app, [&](app::RunSpec& s) { s.new_tokens = to_int(c, arg(c)); });
+}
+
+void set_view_mode(AppState& app, const Command& c) {
+  const std::string& mode = arg(c);
+  if (mode == "cached") app.mode = ViewMode::Cached;
+  else if (mode == "uncached") app.mode = ViewMode::Uncached;
+  else if (mode == "compare") app.mode = ViewMode::Compare;
+  else throw std::invalid_argument("view takes cached, uncached or compare, got '" + mode + "'");
+  app.fit_requested = true;
+}
+
+void zoom(AppState& app, const Command& c) {
+  refresh(app);
+  fit_if_requested(app);
+  const float factor = to_float(c, arg(c));
+  if (!(factor > 0)) throw std::invalid_argument("zoom needs a factor above 0");
+  app.transform.zoom_at(factor, app.viewport_size * 0.5f, {0, 0});
+}
+
+const std::array kVerbs{
+    Verb{"model", 1, 1, "NAME|DIR", "preset or HF model directory (reloads)",
+         [](AppState& app, const Command& c) { change_spec(app, [&](app::RunSpec& s) { s.model = arg(c); }); }},
+    Verb{"seed", 1, 1, "N", "weights and random prompt seed",
+         [](AppState& app, const Command& c) {
+           change_spec(app, [&](app::RunSpec& s) { s.seed = static_cast<uint64_t>(to_int(c, arg(c))); });
+         }},
+    Verb{"prompt", 1, 1, "12,81,92", "prompt token ids",
+         [](AppState& app, const Command& c) {
+           change_spec(app, [&](app::RunSpec& s) { s.prompts = {app::parse_token_ids(arg(c))}; });
+         }},
+    Verb{"prompt-len", 1, 1, "N", "a random prompt of N ids",
+         [](AppState& app, const Command& c) {
+           change_spec(app, [&](app::RunSpec& s) {
+             s.prompts.clear();
+             s.prompt_len = to_int(c, arg(c));
+           });
+         }},
+    Verb{"batch", 1, 1, "N", "sequences per step",
+         [](AppState& app, const Command& c) { change_spec(app, [&](app::RunSpec& s) { s.batch = to_int(c, arg(c)); }); }},
+    Verb{"new-tokens", 1, 1, "N", "how many tokens the run may generate", set_new_tokens},
+    Verb{"tokens", 1, 1, "N", "the old name of new-tokens", set_new_tokens},
+    Verb{"prefill-scheme", 1, 1, "all-but-last|all", "",
+         [](AppState& app, const Command& c) {
+           const std::string& scheme = arg(c);
+           if (scheme != "all" && scheme != "all-but-last")
+             throw std::invalid_argument("prefill-scheme takes all or all-but-last");
+           change_spec(app, [&](app::RunSpec& s) {
+             s.prefill = scheme == "all" ? core::PrefillScheme::All : core::PrefillScheme::AllButLast;
+           });
+         }},
+    Verb{"meta", 1, 1, "on|off", "shapes only, no weights",
+         [](AppState& app, const Command& c) { change_spec(app, [&](app::RunSpec& s) { s.meta = on_off(c, arg(c)); }); }},
+    Verb{"reset", 0, 0, "", "start the generation again", [](AppState& app, const Command&) { do_reset(app); }},
+    Verb{"prefill", 0, 0, "", "run the cached prefill step", [](AppState& app, const Command&) { do_prefill(app); }},
+    Verb{"step", 0, 1, "[N]", "generate N more tokens (default 1)",
+         [](AppState& app, const Command& c) {
+           const int n = c.args.empty() ? 1 : to_int(c, arg(c));
+           for (int i = 0; i < n; ++i) do_step(app);
+         }},
+    Verb{"run-to", 1, 1, "N", "generate until N tokens exist",
+         [](AppState& app, const Command& c) { do_run_to(app, to_int(c, arg(c))); }},
+    Verb{"play", 0, 0, "", "step automatically", [](AppState& app, const Command&) { app.playing = true; }},
+    Verb{"pause", 0, 0, "", "stop playing", [](AppState& app, const Command&) { app.playing = false; }},
+    Verb{"speed", 1, 1, "X", "steps per second while playing",
+         [](AppState& app, const Command& c) {
+           app.speed = to_float(c, arg(c));
+           if (!(app.speed > 0)) throw std::invalid_argument("speed must be above 0 steps per second");
+         }},
+    Verb{"view", 1, 1, "cached|uncached|compare", "", set_view_mode},
+    Verb{"fold", 0, 0, "", "one representative layer",
+         [](AppState& app, const Command&) { change_view(app, [](ViewOptions& o) { o.fold = true; }); }},
+    Verb{"unfold", 0, 0, "", "every layer",
+         [](AppState& app, const Command&) { change_view(app, [](ViewOptions& o) { o.fold = false; }); }},
+    Verb{"layer", 1, 1, "N", "which layer the folded view shows",
+         [](AppState& app, const Command& c) { change_view(app, [&](ViewOptions& o) { o.layer = to_int(c, arg(c)); }); }},
+    Verb{"labels", 1, 1, "en|zh", "dimension label language",
+         [](AppState& app, const Command& c) {
+           const auto labels = trace::labels_from_name(arg(c));
+           if (!labels) throw std::invalid_argument("labels takes en or zh, got '" + arg(c) + "'");
+           change_view(app, [&](ViewOptions& o) { o.labels = *labels; });
+         }},
+    Verb{"show-prefill", 1, 1, "on|off", "draw the prefill step with the current one",
+         [](AppState& app, const Command& c) {
+           change_view(app, [&](ViewOptions& o) { o.with_prefill = on_off(c, arg(c)); });
+         }},
+    Verb{"select", 1, 2, "NAME [LAYER]", "inspect a tensor (cached side first)",
+         [](AppState& app, const Command& c) {
+           select_by_name(app, arg(c), c.args.size() > 1 ? to_int(c, c.args[1]) : -1);
+         }},
+    Verb{"fit", 0, 0, "", "fit the graph to the view", [](AppState& app, const Command&) { app.fit_requested = true; }},
+    Verb{"zoom", 1, 1, "F", "zoom factor around the view's centre", zoom},
+    Verb{"focus", 0, 0, "", "centre the view on the selected tensor",
+         [](AppState& app, const Command&) { focus_selection(app); }},
+    Verb{"export", 2, 2, "mermaid|dot|json|png PATH", "",
+         [](AppState& app, const Command& c) {
+           refresh(app);
+           export_view(app, c.args[0], c.args[1]);
+         }},
+    Verb{"dump", 1, 1, "PATH", "write what is drawn (view model) as JSON",
+         [](AppState& app, const Command& c) {
+           refresh(app);
+           trace::write_file_atomically(arg(c), dump_view_json(app));
+         }},
+    Verb{"frames", 1, 1, "N", "render N frames before the next command",
+         [](AppState& app, const Command& c) {
+           const int n = to_int(c, arg(c));
+           if (n < 0) throw std::invalid_argument("frames needs a frame count of 0 or more, got " + arg(c));
+           app.script_frames = n;
+         }},
+};
 
 }  // namespace
 
+std::span<const Verb> script_verbs() { return kVerbs; }
+
 void run_command(AppState& app, const Command& c) {
   try {
-    run(app, c);
+    for (const Verb& v : kVerbs)
+      if (v.name == c.verb) return v.run(app, c);
+    throw std::invalid_argument("unknown command '" + c.verb + "'");
   } catch (const std::exception& e) {
     throw std::runtime_error("line " + std::to_string(c.line) + ", '" + c.verb + "': " + e.what());
   }

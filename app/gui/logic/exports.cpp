@@ -2,10 +2,9 @@
 
 #include <stdexcept>
 
+#include "app/common/graph_drawing.h"
 #include "trace/atomic_file.h"
 #include "trace/document_json.h"
-#include "trace/export_dot.h"
-#include "trace/export_mermaid.h"
 
 namespace kvscope::gui {
 
@@ -44,26 +43,15 @@ void export_view(AppState& app, const std::string& format, const std::string& pa
     for (Side s : exported_sides(app)) doc.runs.push_back(app.session->run(s));
     content = trace::document_to_json(doc).dump(1) + "\n";
   } else if (format == "mermaid" || format == "dot") {
-    std::vector<trace::Graph> graphs;
-    std::vector<Side> sides;
+    std::vector<app::DrawnRun> runs;
     for (Side s : exported_sides(app)) {
       std::vector<int> steps = export_steps(app, s);
-      if (steps.empty()) continue;
-      graphs.push_back(trace::build_graph(app.session->run(s), {.fold = app.view.fold, .layer = app.view.layer, .steps = steps}));
-      sides.push_back(s);
+      if (!steps.empty()) runs.push_back({&app.session->run(s), std::move(steps)});
     }
-    if (graphs.empty()) throw std::invalid_argument("export: no step has run yet; prefill or step first");
-    std::vector<trace::GraphPart> parts;
-    for (size_t i = 0; i < graphs.size(); ++i) parts.push_back(trace::mode_part(app.session->run(sides[i]), graphs[i]));
-    if (format == "dot") {
-      content = parts.size() == 1 ? trace::export_dot(*parts[0].run, graphs[0], app.view.labels)
-                                  : trace::export_dot(parts, app.view.labels);
-    } else {
-      trace::MermaidText m = parts.size() == 1 ? trace::export_mermaid(*parts[0].run, graphs[0], app.view.labels)
-                                               : trace::export_mermaid(parts, app.view.labels);
-      content = std::move(m.text);
-      note = trace::mermaid_limits_warning(m, app.view.fold);
-    }
+    if (runs.empty()) throw std::invalid_argument("export: no step has run yet; prefill or step first");
+    app::GraphDrawing drawing = app::draw_graph(runs, format, {app.view.fold, app.view.layer, app.view.labels});
+    content = std::move(drawing.text);
+    note = std::move(drawing.warning);
   } else {
     throw std::invalid_argument("export: unknown format '" + format + "' (mermaid, dot, json or png)");
   }

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <set>
 
+#include "trace/text_format.h"
+
 namespace kvscope::gui {
 
 namespace {
@@ -36,16 +38,8 @@ std::vector<unsigned> non_ascii_codepoints(const std::string& s) {
   std::vector<unsigned> out;
   std::set<unsigned> seen;
   for (size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    const size_t len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    unsigned cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
-    for (size_t k = 1; k < len && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-    if (seen.insert(cp).second) out.push_back(cp);
-    i += len;
+    const unsigned cp = trace::next_code_point(s, i);
+    if (cp >= 0x80 && seen.insert(cp).second) out.push_back(cp);
   }
   return out;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "trace/graph.h"
+#include "trace/text_format.h"
 
 namespace kvscope::gui {
 
@@ -18,7 +19,7 @@ std::vector<std::string> describe(const trace::Event& e) {
       "op: " + std::string(trace::op_name(e.op)),
       "layer: " + layer_text(e.layer),
       "step: " + std::to_string(e.step) + " (" + std::string(trace::phase_name(e.phase)) + ")",
-      "shape: " + trace::shape_text(e),
+      "shape: " + trace::comma_list(e.shape),
   };
   for (size_t i = 0; i < e.shape.size(); ++i) {
     std::string line = "  axis " + std::to_string(i) + ": " + std::to_string(e.shape[i]);

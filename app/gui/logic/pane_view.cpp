@@ -7,6 +7,8 @@
 #include <set>
 #include <tuple>
 
+#include "trace/text_format.h"
+
 namespace kvscope::gui {
 
 namespace {
@@ -56,7 +58,7 @@ NodeView make_node(const trace::Run& run, const trace::GraphNode& n, trace::Labe
   NodeView v;
   v.event = n.event;
   v.name = e.name;
-  v.shape = trace::shape_text(e);
+  v.shape = trace::comma_list(e.shape);
   v.dims = trace::dims_text(e, labels);
   v.op = e.op;
   v.layer = e.layer;
@@ -74,12 +76,8 @@ TextMetrics estimated_text_metrics() {
   TextMetrics m;
   m.width = [](std::string_view s) {
     float w = 0;
-    for (size_t i = 0; i < s.size();) {
-      const unsigned char c = static_cast<unsigned char>(s[i]);
-      const size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-      w += len >= 3 ? 14.0f : 7.0f;
-      i += len;
-    }
+    // CJK (three UTF-8 bytes and more) is about twice as wide as Latin.
+    for (size_t i = 0; i < s.size();) w += trace::next_code_point(s, i) >= 0x800 ? 14.0f : 7.0f;
     return w;
   };
   return m;

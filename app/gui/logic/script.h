@@ -1,11 +1,14 @@
 #pragma once
 // The app's command language: what a script (--script) and the keyboard both drive.
 // A script is commands separated by ';' or newlines; '#' starts a comment; words are separated by spaces.
-#include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kvscope::gui {
+
+struct AppState;
 
 struct Command {
   std::string verb;               // e.g. "step", "select", "export"
@@ -13,15 +16,24 @@ struct Command {
   int line = 0;                   // 1-based, for messages
 };
 
+// A verb of the language: the words it takes, its line of help and what it does.
+struct Verb {
+  std::string_view name;
+  int min_args, max_args;
+  std::string_view args;  // "NAME|DIR"
+  std::string_view help;
+  void (*run)(AppState& app, const Command& c);
+};
+
+// Every verb, defined with its handler in commands.cpp.
+std::span<const Verb> script_verbs();
+
 // Throws std::invalid_argument naming the line and the word when a verb is unknown
 // or has the wrong number of arguments.
 std::vector<Command> parse_script(const std::string& text);
 
 // `--script` takes either a file name or the commands themselves.
 std::string script_text_from_argument(const std::string& arg);
-
-// "12,81,92" as token ids; throws std::invalid_argument naming the bad item.
-std::vector<int32_t> parse_token_ids(const std::string& text);
 
 // One line per verb with its arguments, for --help and docs/gui.md.
 std::string script_reference();

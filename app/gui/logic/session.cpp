@@ -21,7 +21,7 @@ Session::Session(app::RunSpec spec) : spec_(std::move(spec)) {
 }
 
 void Session::reset() {
-  core::GenerationOptions cached{.mode = core::CacheMode::Cached, .prefill = spec_.prefill, .new_tokens = spec_.steps};
+  core::GenerationOptions cached{.mode = core::CacheMode::Cached, .prefill = spec_.prefill, .new_tokens = spec_.new_tokens};
   core::GenerationOptions uncached = cached;
   uncached.mode = core::CacheMode::Uncached;
   cached_ = std::make_unique<app::RecordedGeneration>(*model_, prompts_, cached, spec_.capture);
@@ -40,8 +40,8 @@ void Session::step() {
 }
 
 void Session::run_to(int tokens) {
-  if (tokens > spec_.steps) {
-    spec_.steps = tokens;
+  if (tokens > spec_.new_tokens) {
+    spec_.new_tokens = tokens;
     reset();
   }
   if (!started()) prefill();

@@ -2,6 +2,7 @@
 
 #include <imgui_stdlib.h>
 
+#include "app/common/token_ids.h"
 #include "app/gui/logic/op_colors.h"
 #include "core/config.h"
 
@@ -23,14 +24,14 @@ void draw_model_controls(AppState& app, UiState& ui) {
   ImGui::InputText("prompt ids", &ui.prompt_text);
   ImGui::InputInt("prompt len", &p.prompt_len);
   ImGui::InputInt("batch", &p.batch);
-  ImGui::InputInt("tokens", &p.steps);
+  ImGui::InputInt("new tokens", &p.new_tokens);
   bool all = p.prefill == core::PrefillScheme::All;
   if (ImGui::Checkbox("prefill all prompt tokens", &all))
     p.prefill = all ? core::PrefillScheme::All : core::PrefillScheme::AllButLast;
   ImGui::Checkbox("meta (shapes only)", &p.meta);
   if (ImGui::Button("Load")) {
     attempt(app, [&] {
-      if (!ui.prompt_text.empty()) p.prompts = {parse_token_ids(ui.prompt_text)};
+      if (!ui.prompt_text.empty()) p.prompts = {app::parse_token_ids(ui.prompt_text)};
       else p.prompts.clear();
       apply_pending(app);
     });
@@ -122,7 +123,7 @@ void draw_token_strip(const AppState& app) {
   std::string where = step < 0 ? "not started: press Prefill or Step"
                                : "step " + std::to_string(step) + " (" +
                                      std::string(trace::phase_name(s.run(Side::Cached).steps.at(step).phase)) + ")";
-  ImGui::Text("%s | generated %d of %d | prompt:", where.c_str(), s.generated(), s.spec().steps);
+  ImGui::Text("%s | generated %d of %d | prompt:", where.c_str(), s.generated(), s.spec().new_tokens);
   ImDrawList* dl = ImGui::GetWindowDrawList();
   auto chip = [&](int id, ImU32 fill) {
     ImGui::SameLine();

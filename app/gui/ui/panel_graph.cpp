@@ -133,7 +133,7 @@ void draw_step_metrics(const AppState& app, Side side) {
     ImGui::TextDisabled("-");
     return;
   }
-  const StepMetrics m = step_metrics(run_of(app, side), step);
+  const trace::ModeWork m = step_work(run_of(app, side), step);
   ImGui::Text("tokens %d | MACs %.3g | KV cache %.1f KiB | %.2f ms", m.tokens_in, static_cast<double>(m.macs),
               m.kv_cache_bytes / 1024.0, m.ms);
 }
