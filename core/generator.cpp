@@ -11,9 +11,7 @@ namespace kvscope::core {
 using trace::Axis;
 using trace::Op;
 using trace::Phase;
-
-const char* cache_mode_name(CacheMode m) { return m == CacheMode::Cached ? "cached" : "uncached"; }
-const char* prefill_scheme_name(PrefillScheme p) { return p == PrefillScheme::AllButLast ? "all-but-last" : "all"; }
+using trace::Tensor;
 
 Generator::Generator(LlamaModel& model, std::vector<std::vector<int32_t>> prompts, GenerationOptions options,
                      trace::Sink* sink)
@@ -97,13 +95,16 @@ StepResult Generator::cached_step() {
   std::vector<int32_t> ids;
   if (step_ == 0) {
     const std::vector<int32_t> prompt = column(0, prompt_len_);
-    const int all = emit.ids("input_ids", Op::Input, prompt.data(), prompt_len_, {{prompt_len_, 1, Axis::InputTokens}}, {});
+    const int all =
+        emit.ids(Tensor::prompt_ids, Op::Input, prompt.data(), Layout(prompt_len_, {{prompt_len_, 1, Axis::InputTokens}}), {});
     const int n_prefill = options_.prefill == PrefillScheme::All ? prompt_len_ : prompt_len_ - 1;
     ids = column(0, n_prefill);
-    in.ids_event = emit.ids("prefill_input_ids", Op::Slice, ids.data(), n_prefill, {{n_prefill, 1, Axis::PrefillTokens}}, {all});
+    in.ids_event =
+        emit.ids(Tensor::input_ids, Op::Slice, ids.data(), Layout(n_prefill, {{n_prefill, 1, Axis::PrefillTokens}}), {all});
     if (options_.prefill == PrefillScheme::AllButLast) {
       const std::vector<int32_t> last = column(prompt_len_ - 1, 1);
-      predict_ids_event_ = emit.ids("predict_input_ids", Op::Slice, last.data(), 1, {{1, 1, Axis::PredictTokens}}, {all});
+      predict_ids_event_ =
+          emit.ids(Tensor::last_prompt_ids, Op::Slice, last.data(), Layout(1, {{1, 1, Axis::PredictTokens}}), {all});
     }
     in.phase = Phase::Prefill;
     in.tokens = n_prefill;
@@ -113,7 +114,7 @@ StepResult Generator::cached_step() {
     ids = column(fed, 1);
     // Step 1 of all-but-last reads the predict_input_ids split off at step 0, as seed 000 draws it.
     if (options_.prefill == PrefillScheme::All || step_ > 1)
-      predict_ids_event_ = emit.ids("predict_input_ids", Op::Feedback, ids.data(), 1, {{1, 1, Axis::PredictTokens}},
+      predict_ids_event_ = emit.ids(Tensor::input_ids, Op::Feedback, ids.data(), Layout(1, {{1, 1, Axis::PredictTokens}}),
                                     {last_next_tokens_event_});
     in.ids_event = predict_ids_event_;
     in.phase = Phase::Decode;
@@ -146,8 +147,8 @@ StepResult Generator::uncached_step() {
   const std::vector<int32_t> ids = column(0, S);
   Emitter emit(sink_, step_, Phase::Full, batch_, model_.meta());
   // Every step re-reads the whole sequence: the previous one grown by the token just predicted.
-  last_input_ids_event_ = emit.ids("input_ids", step_ == 0 ? Op::Input : Op::Concat, ids.data(), S,
-                                   {{S, 1, Axis::InputTokens}}, {last_input_ids_event_, last_next_tokens_event_});
+  last_input_ids_event_ = emit.ids(Tensor::input_ids, step_ == 0 ? Op::Input : Op::Concat, ids.data(),
+                                   Layout(S, {{S, 1, Axis::InputTokens}}), {last_input_ids_event_, last_next_tokens_event_});
   PassInput in;
   in.phase = Phase::Full;
   in.step = step_;

@@ -11,14 +11,9 @@
 
 namespace kvscope::core {
 
-enum class CacheMode { Cached, Uncached };
-enum class PrefillScheme {
-  AllButLast,  // seed 000: prefill N-1 tokens, then the last prompt token takes the decode path
-  All,         // HF generate and seed 004's toy module: prefill all N and predict from the last row
-};
-
-const char* cache_mode_name(CacheMode m);
-const char* prefill_scheme_name(PrefillScheme p);
+// The trace names them as the JSON spells them (trace/event.h); the model is what runs them.
+using trace::CacheMode;
+using trace::PrefillScheme;
 
 struct GenerationOptions {
   CacheMode mode = CacheMode::Cached;

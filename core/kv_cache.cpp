@@ -1,5 +1,6 @@
 #include "core/kv_cache.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -25,13 +26,31 @@ void KvCache::advance(int tokens) {
   length_ += tokens;
 }
 
-float* KvCache::keys(int layer, int b, int kv_head) {
-  return keys_[static_cast<size_t>(layer)].data() + b * layer_stride_b() + static_cast<int64_t>(kv_head) * max_len_ * head_size_;
+void KvCache::write(int layer, const float* keys, const float* values, int tokens) {
+  if (length_ + tokens > max_len_)
+    throw std::length_error("KV cache: writing " + std::to_string(tokens) + " positions after " +
+                            std::to_string(length_) + " overflows its " + std::to_string(max_len_) +
+                            " reserved positions");
+  if (keys_.empty()) return;
+  const int64_t row = static_cast<int64_t>(kv_heads_) * head_size_;
+  float* k = keys_[static_cast<size_t>(layer)].data();
+  float* v = values_[static_cast<size_t>(layer)].data();
+  for (int b = 0; b < batch_; ++b)
+    for (int h = 0; h < kv_heads_; ++h)
+      for (int t = 0; t < tokens; ++t) {
+        const int64_t src = (static_cast<int64_t>(b) * tokens + t) * row + static_cast<int64_t>(h) * head_size_;
+        const int64_t dst = b * layer_stride_b() + (static_cast<int64_t>(h) * max_len_ + length_ + t) * head_size_;
+        std::copy_n(keys + src, head_size_, k + dst);
+        std::copy_n(values + src, head_size_, v + dst);
+      }
 }
 
-float* KvCache::values(int layer, int b, int kv_head) {
-  return values_[static_cast<size_t>(layer)].data() + b * layer_stride_b() +
-         static_cast<int64_t>(kv_head) * max_len_ * head_size_;
+const float* KvCache::keys(int layer) const {
+  return keys_.empty() ? nullptr : keys_[static_cast<size_t>(layer)].data();
+}
+
+const float* KvCache::values(int layer) const {
+  return values_.empty() ? nullptr : values_[static_cast<size_t>(layer)].data();
 }
 
 int64_t KvCache::allocated_bytes() const { return used_bytes(max_len_); }

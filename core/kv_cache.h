@@ -16,9 +16,14 @@ class KvCache {
   int max_len() const { return max_len_; }
   void advance(int tokens);
 
-  // [max_len, head_size] block of one sequence's kv head in one layer; positions [0, length) are valid.
-  float* keys(int layer, int b, int kv_head);
-  float* values(int layer, int b, int kv_head);
+  // Stores one layer's keys and values of the pass's `tokens` new positions at [length, length + tokens);
+  // both are [batch, tokens, kv_heads * head_size] rows. An overflowing write throws before writing.
+  void write(int layer, const float* keys, const float* values, int tokens);
+
+  // One layer's [batch, kv_heads, max_len, head_size] block; positions [0, length) are valid. Null when
+  // the cache holds no memory (meta runs).
+  const float* keys(int layer) const;
+  const float* values(int layer) const;
   int64_t layer_stride_b() const { return static_cast<int64_t>(kv_heads_) * max_len_ * head_size_; }
 
   int64_t allocated_bytes() const;          // what the run reserved

@@ -13,18 +13,18 @@ namespace kvscope::core {
 using trace::Axis;
 using trace::Op;
 using trace::Phase;
+using trace::Tensor;
 
 // llama2.c's RunState: every buffer of a pass, sized once by reserve().
 class RunState {
  public:
   int batch = 0, max_tokens = 0, max_len = 0;
   Matrix x, xn, q, k, v, qr, kr, attn, proj, gate, up, down, out_norm, logits;
-  std::vector<float> scores;   // [B, nh, T, S]
-  std::vector<float> mask;     // [T, S]
+  std::vector<float> scores;         // [B, nh, T, S]
+  std::vector<float> mask;           // [T, S]
   std::vector<int32_t> positions;    // [B, T]
   std::vector<int32_t> next_tokens;  // [B]
   std::vector<float> last_logits;    // [B, V]
-  int logits_rows = 0;               // rows per sequence of the last logits
   ops::RopeTable rope;
 };
 
@@ -72,228 +72,330 @@ std::span<const float> LlamaModel::last_logits(int b) const {
 }
 
 namespace {
-// The seed's names differ by phase: prefill_query_states, query_states (decode), query_states (uncached).
-const char* pick(Phase p, const char* prefill, const char* decode, const char* full) {
-  return p == Phase::Prefill ? prefill : p == Phase::Decode ? decode : full;
+
+// The keys and values attention reads: the cache, or an uncached pass's own rows.
+struct KvSource {
+  const float* keys = nullptr;
+  const float* values = nullptr;
+  int64_t b = 0, head = 0, pos = 0;  // strides in elements: sequence, kv head, position
+};
+
+// The recurring axis arrangements of a pass over T new tokens attending to S positions. Activations are
+// [B, T, features] rows; q, k and v are [B, T, heads, hd], shown as HF's [B, heads, T, hd] through
+// strides, so the transposes and repeat_kv cost nothing.
+struct Layouts {
+  Layout ids, hidden, intermediate, vocab;  // [T], [T, H], [T, I], [T, V]
+  Layout q_heads, kv_heads;                 // [nh, T, hd], [nkv, T, hd]
+  Layout history, repeated;                 // [nkv, S, hd], [nh, S, hd]: the keys and values attended to
+  Layout scores, mask;                      // [nh, T, S], [1, T, S]
+  Layout tokens_heads, merged;              // [T, nh, hd], [T, nh * hd]
+  Layout per_sequence;                      // [B]
+
+  Layouts(const LlamaConfig& c, Phase phase, int B, int T, int S, const KvSource& kv) {
+    // Axis labels of the phase: the new tokens, and the positions they attend to.
+    const Axis tok = phase == Phase::Prefill  ? Axis::PrefillTokens
+                     : phase == Phase::Decode ? Axis::PredictTokens
+                                              : Axis::AllTokens;
+    const Axis ctx = phase == Phase::Prefill ? Axis::PrefillTokens : Axis::AllTokens;
+    // Without GQA the kv heads are the heads, and the seed labels them so.
+    const int nh = c.num_attention_heads, nkv = c.num_key_value_heads, hd = c.head_size();
+    const Axis kv_axis = nkv == nh ? Axis::Heads : Axis::KvHeads;
+    const int64_t H = c.hidden_size, I = c.intermediate_size, V = c.vocab_size;
+    const int64_t qdim = static_cast<int64_t>(nh) * hd, kvdim = static_cast<int64_t>(nkv) * hd;
+    const int64_t head_scores = static_cast<int64_t>(T) * S;
+    ids = Layout(T, {{T, 1, tok}});
+    hidden = Layout(T * H, {{T, H, tok}, {H, 1, Axis::Hidden}});
+    intermediate = Layout(T * I, {{T, I, tok}, {I, 1, Axis::Intermediate}});
+    vocab = Layout(T * V, {{T, V, tok}, {V, 1, Axis::Vocab}});
+    q_heads = Layout(T * qdim, {{nh, hd, Axis::Heads}, {T, qdim, tok}, {hd, 1, Axis::HeadDim}});
+    kv_heads = Layout(T * kvdim, {{nkv, hd, kv_axis}, {T, kvdim, tok}, {hd, 1, Axis::HeadDim}});
+    history = Layout(kv.b, {{nkv, kv.head, kv_axis}, {S, kv.pos, ctx}, {hd, 1, Axis::HeadDim}});
+    repeated = Layout(kv.b, {{nh, kv.head, Axis::Heads}, {S, kv.pos, ctx}, {hd, 1, Axis::HeadDim}});
+    scores = Layout(nh * head_scores, {{nh, head_scores, Axis::Heads}, {T, S, tok}, {S, 1, ctx}});
+    mask = Layout(0, {{1, 0, Axis::MaskHeads}, {T, S, tok}, {S, 1, ctx}});
+    tokens_heads = Layout(T * qdim, {{T, qdim, tok}, {nh, hd, Axis::Heads}, {hd, 1, Axis::HeadDim}});
+    merged = Layout(T * qdim, {{T, qdim, tok}, {qdim, 1, Axis::HeadsTimesHeadDim}});
+    per_sequence = Layout(-1, {{B, 1, Axis::TokenPerSequence}});
+  }
+};
+
+const LayerWeights& no_layer_weights() {
+  static const LayerWeights none;
+  return none;
 }
+
+const LlamaWeights& no_weights() {
+  static const LlamaWeights none;
+  return none;
+}
+
+// One forward pass. The kernels below return at once in meta mode (no weights, no buffers), so the layer
+// code reads like the math: compute a tensor, then name it.
+class Pass {
+ public:
+  Pass(const LlamaConfig& c, const LlamaWeights* w, RunState& s, const PassInput& in, KvCache* cache,
+       trace::Sink* sink)
+      : c_(c),
+        w_(w ? *w : no_weights()),
+        s_(s),
+        in_(in),
+        cache_(cache),
+        compute_(w != nullptr),
+        emit_(sink, in.step, in.phase, in.batch, !compute_),
+        B_(in.batch),
+        T_(in.tokens),
+        P_(cache ? cache->length() : 0),
+        S_(P_ + T_),
+        rows_(B_ * T_),
+        nh_(c.num_attention_heads),
+        nkv_(c.num_key_value_heads),
+        hd_(c.head_size()),
+        kv_(kv_source()),
+        lay_(c, in.phase, B_, T_, S_, kv_) {}
+
+  int embed() {
+    for (int r = 0; r < rows_; ++r) s_.positions[static_cast<size_t>(r)] = P_ + r % T_;
+    if (compute_)
+      for (int r = 0; r < rows_; ++r) s_.x.row(r) = w_.embed_tokens.row(in_.ids[static_cast<size_t>(r)]);
+    return in_.ids_event;
+  }
+
+  // One decoder layer: x += attention(norm(x)); x += mlp(norm(x)). Returns its output's event.
+  int layer(int l, int hidden) {
+    emit_.layer = l;
+    const LayerWeights& w = compute_ ? w_.layers[static_cast<size_t>(l)] : no_layer_weights();
+    const int positions = emit_.ids(Tensor::position_ids, Op::Position, s_.positions.data(), lay_.ids,
+                                    {cache_ ? cache_->key_event[static_cast<size_t>(l)] : -1});
+    const int embeds =
+        emit_(Tensor::input_embeds, l == 0 ? Op::Embedding : Op::Identity, s_.x.data(), lay_.hidden, {hidden});
+
+    rms_norm(s_.x, w.input_layernorm, s_.xn);
+    const int normed = emit_(Tensor::input_layernormed, Op::RmsNorm, s_.xn.data(), lay_.hidden, {embeds});
+    const int projected = attention(l, w, normed, positions);
+    add(s_.x, s_.proj);
+    const int attn_output = emit_(Tensor::attn_output, Op::Add, s_.x.data(), lay_.hidden, {embeds, projected});
+
+    rms_norm(s_.x, w.post_attention_layernorm, s_.xn);
+    const int post_normed =
+        emit_(Tensor::attn_output_layernormed, Op::RmsNorm, s_.xn.data(), lay_.hidden, {attn_output});
+    const int down = mlp(w, post_normed);
+    add(s_.x, s_.down);
+    const int out = emit_(Tensor::layer_output, Op::Add, s_.x.data(), lay_.hidden, {attn_output, down});
+    emit_.layer = -1;
+    return out;
+  }
+
+  // Final norm, lm_head over every row (as HF computes them), and each sequence's greedy next token.
+  PassOutput predict(int hidden) {
+    rms_norm(s_.x, w_.norm, s_.out_norm);
+    const int out_normed = emit_(Tensor::output_layernormed, Op::RmsNorm, s_.out_norm.data(), lay_.hidden, {hidden});
+    linear(s_.out_norm, w_.head(), s_.logits);
+    const int logits = emit_(Tensor::logits, Op::Linear, s_.logits.data(), lay_.vocab, {out_normed});
+    greedy_next_tokens();
+    PassOutput out;
+    out.next_tokens = std::span<const int32_t>(s_.next_tokens.data(), static_cast<size_t>(B_));
+    out.next_tokens_event =
+        emit_.ids(Tensor::next_tokens, Op::Argmax, s_.next_tokens.data(), lay_.per_sequence, {logits});
+    return out;
+  }
+
+ private:
+  // softmax(q k^T / sqrt(hd) + mask) v, then o_proj. Returns attn_projected's event.
+  int attention(int l, const LayerWeights& w, int normed, int positions) {
+    linear(s_.xn, w.q_proj, s_.q);
+    const int query = emit_(Tensor::query_states, Op::Linear, s_.q.data(), lay_.q_heads, {normed});
+    linear(s_.xn, w.k_proj, s_.k);
+    const int key = emit_(Tensor::key_states, Op::Linear, s_.k.data(), lay_.kv_heads, {normed});
+    linear(s_.xn, w.v_proj, s_.v);
+    const int value = emit_(Tensor::value_states, Op::Linear, s_.v.data(), lay_.kv_heads, {normed});
+
+    rope(s_.q, s_.qr, nh_);
+    const int pos_query = emit_(Tensor::pos_query_states, Op::Rope, s_.qr.data(), lay_.q_heads, {query, positions});
+    rope(s_.k, s_.kr, nkv_);
+    const int pos_key = emit_(Tensor::pos_key_states, Op::Rope, s_.kr.data(), lay_.kv_heads, {key, positions});
+
+    auto [keys, values] = attended(l, pos_key, value);
+    if (const int n_rep = c_.kv_groups(); n_rep > 1) {
+      keys = emit_.repeated(Tensor::repeated_key_states, kv_.keys, lay_.repeated, 0, n_rep, {keys});
+      values = emit_.repeated(Tensor::repeated_value_states, kv_.values, lay_.repeated, 0, n_rep, {values});
+    }
+
+    scaled_scores();
+    const int unmasked =
+        emit_(Tensor::unmasked_attn_weights, Op::Matmul, s_.scores.data(), lay_.scores, {pos_query, keys});
+    int logits_in = unmasked;
+    if (in_.phase != Phase::Decode) {  // a decode step's one query may see every position: no mask
+      causal_mask();
+      const int mask = emit_(Tensor::causal_mask, Op::Mask, s_.mask.data(), lay_.mask, {});
+      add_mask();
+      logits_in = emit_(Tensor::masked_attn_weights, Op::Add, s_.scores.data(), lay_.scores, {unmasked, mask});
+    }
+    softmax();
+    const int probs = emit_(Tensor::attn_weights, Op::Softmax, s_.scores.data(), lay_.scores, {logits_in});
+
+    // Written straight into [B, T, heads, hd], so the transpose and the reshape are views, as in HF.
+    weighted_values();
+    const int tmp1 = emit_(Tensor::attn_tmp_output1, Op::Matmul, s_.attn.data(), lay_.q_heads, {probs, values});
+    const int tmp2 = emit_(Tensor::attn_tmp_output2, Op::Transpose, s_.attn.data(), lay_.tokens_heads, {tmp1});
+    const int tmp3 = emit_(Tensor::attn_tmp_output3, Op::Reshape, s_.attn.data(), lay_.merged, {tmp2});
+    linear(s_.attn, w.o_proj, s_.proj);
+    return emit_(Tensor::attn_projected, Op::Linear, s_.proj.data(), lay_.hidden, {tmp3});
+  }
+
+  // The events of the keys and values attention reads. A cached pass stores its new rows in the cache
+  // first; a decode step then reads the whole history, the seed's concatenation.
+  std::pair<int, int> attended(int l, int pos_key, int value) {
+    if (!cache_) return {pos_key, value};
+    const auto layer = static_cast<size_t>(l);
+    cache_->write(l, s_.kr.data(), s_.v.data(), T_);
+    kv_.keys = cache_->keys(l);
+    kv_.values = cache_->values(l);
+    int keys = pos_key, values = value;
+    if (in_.phase == Phase::Decode) {
+      keys = emit_(Tensor::cached_key_states, Op::Concat, kv_.keys, lay_.history, {cache_->key_event[layer], pos_key});
+      values = emit_(Tensor::cached_value_states, Op::Concat, kv_.values, lay_.history,
+                     {cache_->value_event[layer], value});
+    }
+    cache_->key_event[layer] = keys;
+    cache_->value_event[layer] = values;
+    return {keys, values};
+  }
+
+  // SwiGLU: down(silu(gate(x)) * up(x)). Returns down_projected's event.
+  int mlp(const LayerWeights& w, int post_normed) {
+    linear(s_.xn, w.gate_proj, s_.gate);
+    const int gate = emit_(Tensor::gate_projected, Op::Linear, s_.gate.data(), lay_.intermediate, {post_normed});
+    linear(s_.xn, w.up_proj, s_.up);
+    const int up = emit_(Tensor::up_projected, Op::Linear, s_.up.data(), lay_.intermediate, {post_normed});
+    silu_mul(s_.gate, s_.up);
+    const int activated = emit_(Tensor::activated, Op::SiluMul, s_.gate.data(), lay_.intermediate, {gate, up});
+    linear(s_.gate, w.down_proj, s_.down);
+    return emit_(Tensor::down_projected, Op::Linear, s_.down.data(), lay_.hidden, {activated});
+  }
+
+  KvSource kv_source() const {
+    KvSource kv;
+    const int64_t kvdim = static_cast<int64_t>(nkv_) * hd_;
+    if (cache_) {
+      kv.b = cache_->layer_stride_b();
+      kv.head = static_cast<int64_t>(cache_->max_len()) * hd_;
+      kv.pos = hd_;
+    } else {
+      kv.keys = compute_ ? s_.kr.data() : nullptr;
+      kv.values = compute_ ? s_.v.data() : nullptr;
+      kv.b = T_ * kvdim;
+      kv.head = hd_;
+      kv.pos = kvdim;
+    }
+    return kv;
+  }
+
+  // --- kernels: no-ops in meta mode ---
+  void rms_norm(const Matrix& x, const Vector& weight, Matrix& y) const {
+    if (compute_) ops::rms_norm(x, weight, static_cast<float>(c_.rms_norm_eps), y, rows_);
+  }
+  void linear(const Matrix& x, const Matrix& weight, Matrix& y) const {
+    if (compute_) ops::linear(x, weight, y, rows_);
+  }
+  void add(Matrix& x, const Matrix& y) const {
+    if (compute_) x.topRows(rows_) += y.topRows(rows_);
+  }
+  void silu_mul(Matrix& gate, const Matrix& up) const {
+    if (compute_) ops::silu_mul(gate, up, rows_);
+  }
+  void rope(const Matrix& x, Matrix& out, int heads) const {
+    if (!compute_) return;
+    for (int r = 0; r < rows_; ++r)
+      ops::rope_row(x.row(r).data(), out.row(r).data(), heads, hd_, s_.rope, s_.positions[static_cast<size_t>(r)]);
+  }
+
+  // scores[b, h] = q_h K_{h / n_rep}^T / sqrt(hd): a matrix-vector product per head when T = 1.
+  void scaled_scores() const {
+    if (!compute_) return;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(hd_));
+    const int64_t qdim = static_cast<int64_t>(nh_) * hd_, head_scores = static_cast<int64_t>(T_) * S_;
+    for (int b = 0; b < B_; ++b)
+      for (int h = 0; h < nh_; ++h) {
+        const ops::ConstStridedMap qh(s_.qr.data() + b * T_ * qdim + h * hd_, T_, hd_, Eigen::OuterStride<>(qdim));
+        const ops::ConstStridedMap kh(kv_.keys + b * kv_.b + (h / c_.kv_groups()) * kv_.head, S_, hd_,
+                                      Eigen::OuterStride<>(kv_.pos));
+        Eigen::Map<Matrix> sc(s_.scores.data() + (static_cast<int64_t>(b) * nh_ + h) * head_scores, T_, S_);
+        sc.noalias() = (qh * kh.transpose()) * scale;
+      }
+  }
+
+  // Query t sits at position P + t and sees keys up to it; HF adds the lowest float elsewhere.
+  void causal_mask() const {
+    if (!compute_) return;
+    for (int t = 0; t < T_; ++t)
+      for (int j = 0; j < S_; ++j)
+        s_.mask[static_cast<size_t>(t * S_ + j)] = j <= P_ + t ? 0.0f : std::numeric_limits<float>::lowest();
+  }
+
+  void add_mask() const {
+    if (!compute_) return;
+    const int64_t head_scores = static_cast<int64_t>(T_) * S_;
+    const Eigen::Map<const Eigen::ArrayXf> mask(s_.mask.data(), head_scores);
+    for (int64_t bh = 0; bh < static_cast<int64_t>(B_) * nh_; ++bh)
+      Eigen::Map<Eigen::ArrayXf>(s_.scores.data() + bh * head_scores, head_scores) += mask;
+  }
+
+  void softmax() const {
+    if (compute_) ops::softmax_rows(s_.scores.data(), static_cast<int64_t>(B_) * nh_ * T_, S_);
+  }
+
+  void weighted_values() const {
+    if (!compute_) return;
+    const int64_t qdim = static_cast<int64_t>(nh_) * hd_, head_scores = static_cast<int64_t>(T_) * S_;
+    for (int b = 0; b < B_; ++b)
+      for (int h = 0; h < nh_; ++h) {
+        const Eigen::Map<const Matrix> probs(s_.scores.data() + (static_cast<int64_t>(b) * nh_ + h) * head_scores, T_,
+                                             S_);
+        const ops::ConstStridedMap vh(kv_.values + b * kv_.b + (h / c_.kv_groups()) * kv_.head, S_, hd_,
+                                      Eigen::OuterStride<>(kv_.pos));
+        ops::StridedMap out(s_.attn.data() + b * T_ * qdim + h * hd_, T_, hd_, Eigen::OuterStride<>(qdim));
+        out.noalias() = probs * vh;
+      }
+  }
+
+  // The next token comes from each sequence's last row.
+  void greedy_next_tokens() const {
+    if (!compute_) return;
+    const int V = c_.vocab_size;
+    for (int b = 0; b < B_; ++b) {
+      const float* last = s_.logits.row(b * T_ + T_ - 1).data();
+      std::copy_n(last, V, s_.last_logits.data() + static_cast<int64_t>(b) * V);
+      s_.next_tokens[static_cast<size_t>(b)] = ops::argmax(last, V);
+    }
+  }
+
+  const LlamaConfig& c_;
+  const LlamaWeights& w_;
+  RunState& s_;
+  const PassInput& in_;
+  KvCache* cache_;
+  const bool compute_;
+  Emitter emit_;
+  const int B_, T_, P_, S_, rows_;  // sequences, new tokens, cached positions, attended positions, B * T
+  const int nh_, nkv_, hd_;
+  KvSource kv_;
+  Layouts lay_;
+};
+
 }  // namespace
 
 PassOutput LlamaModel::forward(const PassInput& in, KvCache* cache, trace::Sink* sink) {
-  const LlamaConfig& c = config_;
-  RunState& s = *state_;
-  const Phase ph = in.phase;
-  const bool cached = ph != Phase::Full;
-  const bool compute = !meta();
-  const int B = in.batch, T = in.tokens, rows = B * T;
-  const int nh = c.num_attention_heads, nkv = c.num_key_value_heads, hd = c.head_size(), n_rep = c.kv_groups();
-  const int H = c.hidden_size, I = c.intermediate_size, V = c.vocab_size;
-  const int qdim = nh * hd, kvdim = nkv * hd;
-  const int P = cached ? cache->length() : 0;  // positions already cached
-  const int S = P + T;                         // positions attended to
+  const bool cached = in.phase != Phase::Full;
   if (cached && !cache) throw std::logic_error("a cached pass needs a KV cache");
-  if (B != s.batch || T > s.max_tokens || S > s.max_len)
+  const int attended = (cached ? cache->length() : 0) + in.tokens;
+  if (in.batch != state_->batch || in.tokens > state_->max_tokens || attended > state_->max_len)
     throw std::logic_error("forward pass larger than reserved: call reserve() first");
 
-  Emitter emit(sink, in.step, ph, B, meta());
-  // Axis labels of this phase: the new tokens, and the positions they attend to.
-  const Axis tok = ph == Phase::Prefill ? Axis::PrefillTokens : ph == Phase::Decode ? Axis::PredictTokens : Axis::AllTokens;
-  const Axis ctx = ph == Phase::Prefill ? Axis::PrefillTokens : Axis::AllTokens;
-  // Without GQA the kv heads are the heads, and the seed labels them so.
-  const Axis kv_axis = nkv == nh ? Axis::Heads : Axis::KvHeads;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const int64_t cache_b = cached ? cache->layer_stride_b() : 0;
-  const int cache_len = cached ? cache->max_len() : 0;
-
-  for (int b = 0; b < B; ++b)
-    for (int t = 0; t < T; ++t) s.positions[static_cast<size_t>(b * T + t)] = P + t;
-
-  if (compute)
-    for (int r = 0; r < rows; ++r) s.x.row(r) = weights_->embed_tokens.row(in.ids[static_cast<size_t>(r)]);
-
-  int hidden = in.ids_event;  // the event the next layer reads
-  for (int l = 0; l < c.num_hidden_layers; ++l) {
-    emit.layer = l;
-    const LayerWeights* w = compute ? &weights_->layers[static_cast<size_t>(l)] : nullptr;
-
-    const int positions = emit.ids(pick(ph, "prefill_position_ids", "position_ids", "position_ids"), Op::Position,
-                                   s.positions.data(), T, {{T, 1, tok}}, {cached ? cache->key_event[l] : -1});
-    const int embeds = emit(pick(ph, "prefill_input_embeds", "predict_input_embeds", "input_embeds"),
-                            l == 0 ? Op::Embedding : Op::Identity, s.x.data(), T * H, {{T, H, tok}, {H, 1, Axis::Hidden}},
-                            {hidden});
-
-    if (compute) ops::rms_norm(s.x, w->input_layernorm, static_cast<float>(c.rms_norm_eps), s.xn, rows);
-    const int normed = emit(pick(ph, "prefill_input_layernormed", "input_layernormed", "input_layernormed"), Op::RmsNorm,
-                            s.xn.data(), T * H, {{T, H, tok}, {H, 1, Axis::Hidden}}, {embeds});
-
-    if (compute) {
-      ops::linear(s.xn, w->q_proj, s.q, rows);
-      ops::linear(s.xn, w->k_proj, s.k, rows);
-      ops::linear(s.xn, w->v_proj, s.v, rows);
-    }
-    // q, k, v live as [B, T, heads, hd]; the trace shows HF's [B, heads, T, hd] through strides.
-    const int query = emit(pick(ph, "prefill_query_states", "query_states", "query_states"), Op::Linear, s.q.data(),
-                           T * qdim, {{nh, hd, Axis::Heads}, {T, qdim, tok}, {hd, 1, Axis::HeadDim}}, {normed});
-    const int key = emit(pick(ph, "prefill_key_states", "more_key_states", "key_states"), Op::Linear, s.k.data(),
-                         T * kvdim, {{nkv, hd, kv_axis}, {T, kvdim, tok}, {hd, 1, Axis::HeadDim}}, {normed});
-    const int value = emit(pick(ph, "prefill_value_states", "more_value_states", "value_states"), Op::Linear, s.v.data(),
-                           T * kvdim, {{nkv, hd, kv_axis}, {T, kvdim, tok}, {hd, 1, Axis::HeadDim}}, {normed});
-
-    if (compute)
-      for (int r = 0; r < rows; ++r) {
-        const int pos = s.positions[static_cast<size_t>(r)];
-        ops::rope_row(s.q.row(r).data(), s.qr.row(r).data(), nh, hd, s.rope, pos);
-        ops::rope_row(s.k.row(r).data(), s.kr.row(r).data(), nkv, hd, s.rope, pos);
-      }
-    const int pos_query = emit(pick(ph, "prefill_pos_query_states", "pos_query_states", "pos_query_states"), Op::Rope,
-                               s.qr.data(), T * qdim, {{nh, hd, Axis::Heads}, {T, qdim, tok}, {hd, 1, Axis::HeadDim}},
-                               {query, positions});
-    const int pos_key = emit(pick(ph, "prefill_pos_key_states", "pos_more_key_states", "pos_key_states"), Op::Rope,
-                             s.kr.data(), T * kvdim, {{nkv, hd, kv_axis}, {T, kvdim, tok}, {hd, 1, Axis::HeadDim}},
-                             {key, positions});
-
-    // The keys and values attended to: the cache (new rows appended) or, uncached, this pass's own.
-    const float* keys_data = s.kr.data();
-    const float* values_data = s.v.data();
-    int64_t kv_b = T * kvdim, kv_head = hd, kv_pos = kvdim;
-    int keys = pos_key, values = value;
-    if (cached) {
-      if (compute)
-        for (int b = 0; b < B; ++b)
-          for (int h = 0; h < nkv; ++h)
-            for (int t = 0; t < T; ++t) {
-              const int64_t src = static_cast<int64_t>(b * T + t) * kvdim + h * hd;
-              std::copy_n(s.kr.data() + src, hd, cache->keys(l, b, h) + static_cast<int64_t>(P + t) * hd);
-              std::copy_n(s.v.data() + src, hd, cache->values(l, b, h) + static_cast<int64_t>(P + t) * hd);
-            }
-      keys_data = compute ? cache->keys(l, 0, 0) : nullptr;
-      values_data = compute ? cache->values(l, 0, 0) : nullptr;
-      kv_b = cache_b;
-      kv_head = static_cast<int64_t>(cache_len) * hd;
-      kv_pos = hd;
-      if (ph == Phase::Decode) {
-        keys = emit("pos_key_states", Op::Concat, keys_data, kv_b, {{nkv, kv_head, kv_axis}, {S, kv_pos, ctx}, {hd, 1, Axis::HeadDim}},
-                    {cache->key_event[l], pos_key});
-        values = emit("value_states", Op::Concat, values_data, kv_b,
-                      {{nkv, kv_head, kv_axis}, {S, kv_pos, ctx}, {hd, 1, Axis::HeadDim}}, {cache->value_event[l], value});
-      }
-      cache->key_event[l] = keys;
-      cache->value_event[l] = values;
-    }
-    if (n_rep > 1) {
-      keys = emit.repeated(pick(ph, "prefill_repeated_key_states", "repeated_key_states", "repeated_key_states"), keys_data,
-                           kv_b, {{nh, kv_head, Axis::Heads}, {S, kv_pos, ctx}, {hd, 1, Axis::HeadDim}}, 0, n_rep, {keys});
-      values = emit.repeated(pick(ph, "prefill_repeated_value_states", "repeated_value_states", "repeated_value_states"),
-                             values_data, kv_b, {{nh, kv_head, Axis::Heads}, {S, kv_pos, ctx}, {hd, 1, Axis::HeadDim}}, 0,
-                             n_rep, {values});
-    }
-
-    // scores[b, h] = q_h K_{h / n_rep}^T / sqrt(hd): a matrix-vector product per head when T = 1.
-    const int64_t head_scores = static_cast<int64_t>(T) * S;
-    if (compute)
-      for (int b = 0; b < B; ++b)
-        for (int h = 0; h < nh; ++h) {
-          const ops::ConstStridedMap qh(s.qr.data() + static_cast<int64_t>(b) * T * qdim + h * hd, T, hd,
-                                        Eigen::OuterStride<>(qdim));
-          const ops::ConstStridedMap kh(keys_data + b * kv_b + (h / n_rep) * kv_head, S, hd, Eigen::OuterStride<>(kv_pos));
-          Eigen::Map<Matrix> sc(s.scores.data() + (static_cast<int64_t>(b) * nh + h) * head_scores, T, S);
-          sc.noalias() = (qh * kh.transpose()) * scale;
-        }
-    const int unmasked = emit(pick(ph, "prefill_unmasked_attn_weights", "unmasked_attn_weights", "unmasked_attn_weights"),
-                              Op::Matmul, s.scores.data(), nh * head_scores,
-                              {{nh, head_scores, Axis::Heads}, {T, S, tok}, {S, 1, ctx}}, {pos_query, keys});
-    int weights_in = unmasked;
-    if (ph != Phase::Decode) {
-      // Query t sits at position P + t and sees keys up to it; HF adds the lowest float elsewhere.
-      if (compute)
-        for (int t = 0; t < T; ++t)
-          for (int j = 0; j < S; ++j)
-            s.mask[static_cast<size_t>(t * S + j)] = j <= P + t ? 0.0f : std::numeric_limits<float>::lowest();
-      const int mask = emit(pick(ph, "prefill_causal_mask", "causal_mask", "causal_mask"), Op::Mask, s.mask.data(), 0,
-                            {{1, 0, Axis::MaskHeads}, {T, S, tok}, {S, 1, ctx}}, {});
-      if (compute)
-        for (int64_t bh = 0; bh < static_cast<int64_t>(B) * nh; ++bh) {
-          Eigen::Map<Eigen::ArrayXf> sc(s.scores.data() + bh * head_scores, head_scores);
-          sc += Eigen::Map<const Eigen::ArrayXf>(s.mask.data(), head_scores);
-        }
-      weights_in = emit(pick(ph, "prefill_masked_attn_weights", "masked_attn_weights", "masked_attn_weights"), Op::Add,
-                        s.scores.data(), nh * head_scores, {{nh, head_scores, Axis::Heads}, {T, S, tok}, {S, 1, ctx}},
-                        {unmasked, mask});
-    }
-    if (compute) ops::softmax_rows(s.scores.data(), static_cast<int64_t>(B) * nh * T, S);
-    const int probs = emit(pick(ph, "prefill_attn_weights", "attn_weights", "attn_weights"), Op::Softmax, s.scores.data(),
-                           nh * head_scores, {{nh, head_scores, Axis::Heads}, {T, S, tok}, {S, 1, ctx}}, {weights_in});
-
-    // Written straight into [B, T, heads, hd], so the transpose and the reshape are views, as in HF.
-    if (compute)
-      for (int b = 0; b < B; ++b)
-        for (int h = 0; h < nh; ++h) {
-          Eigen::Map<const Matrix> ph_(s.scores.data() + (static_cast<int64_t>(b) * nh + h) * head_scores, T, S);
-          const ops::ConstStridedMap vh(values_data + b * kv_b + (h / n_rep) * kv_head, S, hd, Eigen::OuterStride<>(kv_pos));
-          ops::StridedMap out(s.attn.data() + static_cast<int64_t>(b) * T * qdim + h * hd, T, hd, Eigen::OuterStride<>(qdim));
-          out.noalias() = ph_ * vh;
-        }
-    const int tmp1 = emit(pick(ph, "prefill_attn_tmp_output1", "attn_tmp_output1", "attn_tmp_output1"), Op::Matmul,
-                          s.attn.data(), T * qdim, {{nh, hd, Axis::Heads}, {T, qdim, tok}, {hd, 1, Axis::HeadDim}},
-                          {probs, values});
-    const int tmp2 = emit(pick(ph, "prefill_attn_tmp_output2", "attn_tmp_output2", "attn_tmp_output2"), Op::Transpose,
-                          s.attn.data(), T * qdim, {{T, qdim, tok}, {nh, hd, Axis::Heads}, {hd, 1, Axis::HeadDim}}, {tmp1});
-    const int tmp3 = emit(pick(ph, "prefill_attn_tmp_output3", "attn_tmp_output3", "attn_tmp_output3"), Op::Reshape,
-                          s.attn.data(), T * qdim, {{T, qdim, tok}, {qdim, 1, Axis::HeadsTimesHeadDim}}, {tmp2});
-
-    if (compute) ops::linear(s.attn, w->o_proj, s.proj, rows);
-    const int projected = emit(pick(ph, "prefill_attn_projected", "attn_projected", "attn_projected"), Op::Linear,
-                               s.proj.data(), T * H, {{T, H, tok}, {H, 1, Axis::Hidden}}, {tmp3});
-    if (compute) s.x.topRows(rows) += s.proj.topRows(rows);
-    const int attn_output = emit(pick(ph, "prefill_attn_output", "attn_output", "attn_output"), Op::Add, s.x.data(), T * H,
-                                 {{T, H, tok}, {H, 1, Axis::Hidden}}, {embeds, projected});
-
-    if (compute) ops::rms_norm(s.x, w->post_attention_layernorm, static_cast<float>(c.rms_norm_eps), s.xn, rows);
-    const int post_normed =
-        emit(pick(ph, "prefill_attn_output_layernormed", "attn_output_layernormed", "attn_output_layernormed"),
-             Op::RmsNorm, s.xn.data(), T * H, {{T, H, tok}, {H, 1, Axis::Hidden}}, {attn_output});
-
-    if (compute) {
-      ops::linear(s.xn, w->gate_proj, s.gate, rows);
-      ops::linear(s.xn, w->up_proj, s.up, rows);
-    }
-    const int gate = emit(pick(ph, "prefill_gate_projected", "gate_projected", "gate_projected"), Op::Linear,
-                          s.gate.data(), T * I, {{T, I, tok}, {I, 1, Axis::Intermediate}}, {post_normed});
-    const int up = emit(pick(ph, "prefill_up_projected", "up_projected", "up_projected"), Op::Linear, s.up.data(), T * I,
-                        {{T, I, tok}, {I, 1, Axis::Intermediate}}, {post_normed});
-    if (compute) ops::silu_mul(s.gate, s.up, rows);
-    const int activated = emit(pick(ph, "prefill_activated", "activated", "activated"), Op::SiluMul, s.gate.data(), T * I,
-                               {{T, I, tok}, {I, 1, Axis::Intermediate}}, {gate, up});
-    if (compute) ops::linear(s.gate, w->down_proj, s.down, rows);
-    const int down = emit(pick(ph, "prefill_down_projected", "down_projected", "down_projected"), Op::Linear,
-                          s.down.data(), T * H, {{T, H, tok}, {H, 1, Axis::Hidden}}, {activated});
-    if (compute) s.x.topRows(rows) += s.down.topRows(rows);
-    hidden = emit(pick(ph, "prefill_layer_output", "layer_output", "layer_output"), Op::Add, s.x.data(), T * H,
-                  {{T, H, tok}, {H, 1, Axis::Hidden}}, {attn_output, down});
-  }
-  emit.layer = -1;
-  if (cached) cache->advance(T);
-
-  PassOutput out;
-  if (!in.predict) return out;
-  // HF computes every row's logits; the next token comes from each sequence's last row.
-  if (compute) {
-    ops::rms_norm(s.x, weights_->norm, static_cast<float>(c.rms_norm_eps), s.out_norm, rows);
-    ops::linear(s.out_norm, weights_->head(), s.logits, rows);
-  }
-  const int out_normed = emit(pick(ph, "prefill_output_layernormed", "output_layernormed", "output_layernormed"),
-                              Op::RmsNorm, s.out_norm.data(), T * H, {{T, H, tok}, {H, 1, Axis::Hidden}}, {hidden});
-  const int logits = emit(pick(ph, "prefill_logits", "logits", "logits"), Op::Linear, s.logits.data(),
-                          static_cast<int64_t>(T) * V, {{T, V, tok}, {V, 1, Axis::Vocab}}, {out_normed});
-  for (int b = 0; b < B; ++b) {
-    if (!compute) break;
-    const float* last = s.logits.row(b * T + T - 1).data();
-    std::copy_n(last, V, s.last_logits.data() + static_cast<int64_t>(b) * V);
-    s.next_tokens[static_cast<size_t>(b)] = ops::argmax(last, V);
-  }
-  out.next_tokens = std::span<const int32_t>(s.next_tokens.data(), static_cast<size_t>(B));
-  out.next_tokens_event = emit.ids(pick(ph, "prefill_next_tokens", "next_tokens", "next_tokens"), Op::Argmax,
-                                   s.next_tokens.data(), 1, {{B, 1, Axis::TokenPerSequence}}, {logits}, false);
-  return out;
+  Pass pass(config_, weights_ ? &*weights_ : nullptr, *state_, in, cached ? cache : nullptr, sink);
+  int hidden = pass.embed();
+  for (int l = 0; l < config_.num_hidden_layers; ++l) hidden = pass.layer(l, hidden);
+  if (cached) cache->advance(in.tokens);
+  return in.predict ? pass.predict(hidden) : PassOutput{};
 }
 
 }  // namespace kvscope::core

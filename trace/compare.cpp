@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <stdexcept>
 
 #include "trace/macs.h"
@@ -20,7 +21,7 @@ std::vector<std::vector<const StepRecord*>> steps_per_token(const Run& run) {
     pending.push_back(&s);
     if (s.generated_index < 0) continue;
     if (s.generated_index != static_cast<int>(out.size()))
-      throw std::invalid_argument(run.mode + " run: step " + std::to_string(s.step) + " generates token " +
+      throw std::invalid_argument(std::string(cache_mode_name(run.mode)) + " run: step " + std::to_string(s.step) + " generates token " +
                                   std::to_string(s.generated_index) + " out of order");
     out.push_back(std::move(pending));
     pending.clear();
@@ -28,31 +29,25 @@ std::vector<std::vector<const StepRecord*>> steps_per_token(const Run& run) {
   return out;
 }
 
-std::string without_prefill(const std::string& name) {
-  return name.rfind("prefill_", 0) == 0 ? name.substr(8) : name;
-}
-
-// The first event of each name in a step: layer 0 for layer tensors, as the layers all share shapes.
+// The first event of each key in a step: layer 0 for layer tensors, as the layers all share shapes.
 std::vector<const Event*> step_tensors(const Run& run, const StepRecord& s) {
   std::vector<const Event*> out;
-  std::map<std::string, bool> seen;
+  std::set<std::string_view> seen;
   for (int i = s.first_event; i < s.end_event; ++i) {
-    const Event& e = run.events[i];
-    if (!seen.emplace(without_prefill(e.name), true).second) continue;
-    out.push_back(&e);
+    const Event& e = run.events[static_cast<size_t>(i)];
+    if (seen.insert(e.key).second) out.push_back(&e);
   }
   return out;
 }
 
 std::vector<ShapeDifference> shape_differences(const Run& cached, const StepRecord& c, const Run& uncached,
                                                const StepRecord& u) {
-  std::map<std::string, const Event*> theirs;
-  for (const Event* e : step_tensors(uncached, u)) theirs[without_prefill(e->name)] = e;
+  std::map<std::string_view, const Event*> theirs;
+  for (const Event* e : step_tensors(uncached, u)) theirs[e->key] = e;
   std::vector<ShapeDifference> out;
   for (const Event* e : step_tensors(cached, c)) {
-    const std::string name = without_prefill(e->name);
-    auto it = theirs.find(name);
-    if (it != theirs.end() && it->second->shape != e->shape) out.push_back({name, e->shape, it->second->shape});
+    auto it = theirs.find(e->key);
+    if (it != theirs.end() && it->second->shape != e->shape) out.push_back({e->key, e->shape, it->second->shape});
   }
   return out;
 }
@@ -88,7 +83,7 @@ std::string fixed(double x, int digits) {
 }
 
 std::string difference_text(const ShapeDifference& d) {
-  return d.name + " " + x_list(d.cached) + " vs " + x_list(d.uncached);
+  return d.key + " " + x_list(d.cached) + " vs " + x_list(d.uncached);
 }
 
 // The table holds ASCII only, so bytes are columns.
@@ -142,9 +137,10 @@ double Comparison::work_ratio() const {
 }
 
 Comparison compare_runs(const Run& cached, const Run& uncached, bool shapes_only) {
-  if (cached.mode != "cached" || uncached.mode != "uncached")
-    throw std::invalid_argument("compare needs a cached and an uncached run, got " + cached.mode + " and " +
-                                uncached.mode);
+  if (cached.mode != CacheMode::Cached || uncached.mode != CacheMode::Uncached)
+    throw std::invalid_argument("compare needs a cached and an uncached run, got " +
+                                std::string(cache_mode_name(cached.mode)) + " and " +
+                                std::string(cache_mode_name(uncached.mode)));
   if (cached.prompt != uncached.prompt || cached.batch != uncached.batch)
     throw std::invalid_argument("the cached and uncached runs have different prompts or batch sizes");
   const auto c_steps = steps_per_token(cached);
@@ -236,7 +232,7 @@ nlohmann::ordered_json comparison_json(const Comparison& c) {
   for (const TokenComparison& t : c.tokens) {
     nlohmann::ordered_json diffs = nlohmann::ordered_json::array();
     for (const ShapeDifference& d : t.differences)
-      diffs.push_back({{"name", d.name}, {"cached", d.cached}, {"uncached", d.uncached}});
+      diffs.push_back({{"name", d.key}, {"cached", d.cached}, {"uncached", d.uncached}});
     tokens.push_back({{"index", t.index},
                       {"agree", t.agree},
                       {"cached", mode_json(t.cached)},

@@ -23,7 +23,7 @@ struct ModeWork {
 };
 
 struct ShapeDifference {
-  std::string name;  // without the prefill_ prefix, so an all-prefill step compares with a full pass
+  std::string key;  // the tensor's phase-independent key, so a prefill step compares with a full pass
   std::vector<int64_t> cached, uncached;
 };
 

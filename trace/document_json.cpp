@@ -42,19 +42,35 @@ StepRecord step_from_json(const json& j) {
   return s;
 }
 
-Event event_from_json(const json& j) {
+bool added_in_version_2(std::string_view field) { return field == "key" || field == "role"; }
+
+Event event_from_json(const json& j, int schema_version) {
   Event e;
   for (const EventField& f : event_fields()) {
     auto it = j.find(f.key);
     if (it == j.end()) {
       // Optional fields may be absent; the always-present ones are required.
-      if (f.present(Event{}) ) throw std::runtime_error(std::string("missing field '") + f.key + "'");
+      const bool required = f.present(Event{}) && (schema_version > 1 || !added_in_version_2(f.key));
+      if (required) throw std::runtime_error(std::string("missing field '") + f.key + "'");
       continue;
     }
     f.read(*it, e);
   }
+  if (schema_version == 1) {
+    const auto known = classify(e.phase, e.name);
+    e.key = known ? std::string(known->key) : e.name;
+    e.role = known ? known->role : Role::Intermediate;
+  }
   return e;
 }
+
+template <typename E>
+E enum_field(const json& j, const char* key, std::optional<E> (*from_name)(std::string_view)) {
+  const auto value = from_name(j.at(key).get<std::string>());
+  if (!value) throw std::runtime_error(std::string("field '") + key + "' has an unknown value");
+  return *value;
+}
+
 
 }  // namespace
 
@@ -70,8 +86,9 @@ ojson document_to_json(const Document& doc) {
         if (f.present(e)) je[f.key] = f.write(e);
       events.push_back(std::move(je));
     }
-    runs.push_back(ojson{{"mode", run.mode},
-                         {"prefill", run.prefill},
+    const bool cached = run.mode == CacheMode::Cached;
+    runs.push_back(ojson{{"mode", std::string(cache_mode_name(run.mode))},
+                         {"prefill", cached ? std::string(prefill_scheme_name(run.prefill)) : std::string()},
                          {"batch", run.batch},
                          {"prompt", run.prompt},
                          {"steps", std::move(steps)},
@@ -90,8 +107,8 @@ Document document_from_json(const json& j) {
   } catch (const json::exception&) {
     throw std::runtime_error("missing or non-integer field 'schema_version'");
   }
-  if (doc.schema_version != Document::kSchemaVersion)
-    throw std::runtime_error("schema_version " + std::to_string(doc.schema_version) + " is not supported (expected " +
+  if (doc.schema_version < 1 || doc.schema_version > Document::kSchemaVersion)
+    throw std::runtime_error("schema_version " + std::to_string(doc.schema_version) + " is not supported (expected 1 to " +
                              std::to_string(Document::kSchemaVersion) + ")");
   try {
     doc.meta = j.at("meta").get<bool>();
@@ -105,8 +122,9 @@ Document document_from_json(const json& j) {
     Run run;
     std::string where = "runs[" + std::to_string(r) + "]";
     try {
-      run.mode = jr.at("mode").get<std::string>();
-      run.prefill = jr.at("prefill").get<std::string>();
+      run.mode = enum_field(jr, "mode", cache_mode_from_name);
+      // An uncached run has no prefill scheme: its field is empty.
+      if (run.mode == CacheMode::Cached) run.prefill = enum_field(jr, "prefill", prefill_scheme_from_name);
       run.batch = jr.at("batch").get<int>();
       run.prompt = jr.at("prompt").get<std::vector<int>>();
       const json& steps = jr.at("steps");
@@ -117,7 +135,7 @@ Document document_from_json(const json& j) {
       const json& events = jr.at("events");
       for (size_t i = 0; i < events.size(); ++i) {
         where = "runs[" + std::to_string(r) + "].events[" + std::to_string(i) + "]";
-        run.events.push_back(event_from_json(events[i]));
+        run.events.push_back(event_from_json(events[i], doc.schema_version));
         const Event& e = run.events.back();
         if (e.id != static_cast<int>(i)) throw std::runtime_error("id " + std::to_string(e.id) + " is not its index");
         for (int input : e.inputs)
@@ -130,7 +148,14 @@ Document document_from_json(const json& j) {
     }
     doc.runs.push_back(std::move(run));
   }
+  doc.schema_version = Document::kSchemaVersion;  // read as version 1, held as the current version
   return doc;
+}
+
+std::string run_title(const Run& run) {
+  std::string title(cache_mode_name(run.mode));
+  if (run.mode == CacheMode::Cached) title += " (prefill " + std::string(prefill_scheme_name(run.prefill)) + ")";
+  return title;
 }
 
 std::string event_to_text(const Event& e) {
@@ -148,7 +173,7 @@ std::string event_to_text(const Event& e) {
 std::string document_to_text(const Document& doc) {
   std::string out;
   for (const Run& run : doc.runs) {
-    out += "run: " + run.mode + (run.prefill.empty() ? "" : " (prefill " + run.prefill + ")") + ", batch " +
+    out += "run: " + run_title(run) + ", batch " +
            std::to_string(run.batch) + ", " + std::to_string(run.events.size()) + " events\n";
     for (const StepRecord& s : run.steps) {
       out += "step " + std::to_string(s.step) + " (" + std::string(phase_name(s.phase)) + ", " +

@@ -14,6 +14,8 @@ Document document_from_json(const nlohmann::json& j);
 
 // One line per event, built from the same field list as the JSON.
 std::string event_to_text(const Event& e);
+// "cached (prefill all-but-last)" or "uncached"
+std::string run_title(const Run& run);
 std::string document_to_text(const Document& doc);
 
 }  // namespace kvscope::trace

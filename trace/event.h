@@ -11,13 +11,25 @@
 
 #include "trace/axis.h"
 #include "trace/op.h"
+#include "trace/tensor_names.h"
 #include "trace/tensor_view.h"
 
 namespace kvscope::trace {
 
-enum class Phase { Prefill, Decode, Full };
-std::string_view phase_name(Phase p);
-std::optional<Phase> phase_from_name(std::string_view name);
+enum class CacheMode { Cached, Uncached };
+std::string_view cache_mode_name(CacheMode m);
+std::optional<CacheMode> cache_mode_from_name(std::string_view name);
+
+enum class PrefillScheme {
+  AllButLast,  // seed 000: prefill N-1 tokens, then the last prompt token takes the decode path
+  All,         // HF generate and seed 004's toy module: prefill all N and predict from the last row
+};
+std::string_view prefill_scheme_name(PrefillScheme p);
+std::optional<PrefillScheme> prefill_scheme_from_name(std::string_view name);
+
+enum class DType { Float32, Int32 };
+std::string_view dtype_name(DType d);
+std::optional<DType> dtype_from_name(std::string_view name);
 
 struct Stats {
   double min = 0, max = 0, mean = 0, std = 0;
@@ -26,6 +38,8 @@ struct Stats {
 struct Event {
   int id = -1;
   std::string name;
+  std::string key;                   // the same for every phase: "query_states" for "prefill_query_states" too
+  Role role = Role::Intermediate;
   std::vector<int64_t> shape;
   std::vector<std::string> dims;     // English label per axis
   std::vector<std::string> dims_zh;  // the seed's Chinese label per axis
@@ -34,7 +48,7 @@ struct Event {
   Phase phase = Phase::Prefill;
   Op op = Op::Input;
   std::vector<int> inputs;           // ids of the events this tensor was computed from
-  std::string dtype = "float32";     // or "int32" for ids
+  DType dtype = DType::Float32;
   std::optional<Stats> stats;
   // Row-major values. "all": the whole tensor; "last_row": only the last index of the token axis
   // (the second-to-last axis), kept for logits too large to store whole.
@@ -46,7 +60,7 @@ struct Event {
 
 // What an emitter knows at the call site; it allocates nothing, so an emit with no sink is free.
 struct EventSpec {
-  const char* name = "";
+  Tensor tensor = Tensor::input_ids;  // its key, name (in `phase`) and role
   Op op = Op::Input;
   TensorView view;
   std::array<Axis, kMaxRank> axes{};
@@ -79,8 +93,8 @@ struct StepRecord {
 };
 
 struct Run {
-  std::string mode;     // "cached" or "uncached"
-  std::string prefill;  // "all-but-last" or "all" for cached runs, empty otherwise
+  CacheMode mode = CacheMode::Cached;
+  PrefillScheme prefill = PrefillScheme::AllButLast;  // meaningful for cached runs only
   int batch = 1;
   std::vector<int> prompt;  // the first sequence's prompt
   std::vector<StepRecord> steps;
@@ -88,7 +102,8 @@ struct Run {
 };
 
 struct Document {
-  static constexpr int kSchemaVersion = 1;
+  // 2: events carry "key" and "role". Version 1 files are still read (both derived from the name).
+  static constexpr int kSchemaVersion = 2;
   int schema_version = kSchemaVersion;
   nlohmann::ordered_json model;  // the model config, as HF config.json keys
   bool meta = false;             // shapes only: no values were computed

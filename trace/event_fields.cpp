@@ -30,13 +30,24 @@ std::string number(double x) {
   return buf;
 }
 
-const std::array<EventField, 13> kFields{{
+const std::array<EventField, 15> kFields{{
     {"id", always, [](const Event& e) { return ojson(e.id); },
      [](const json& j, Event& e) { e.id = get_as<int>(j, "id"); },
      [](const Event& e) { return "#" + std::to_string(e.id); }},
     {"name", always, [](const Event& e) { return ojson(e.name); },
      [](const json& j, Event& e) { e.name = get_as<std::string>(j, "name"); },
      [](const Event& e) { return e.name; }},
+    // Readers of schema_version 1 derive key and role from the name (document_json.cpp).
+    {"key", always, [](const Event& e) { return ojson(e.key); },
+     [](const json& j, Event& e) { e.key = get_as<std::string>(j, "key"); },
+     [](const Event&) { return std::string(); }},
+    {"role", always, [](const Event& e) { return ojson(std::string(role_name(e.role))); },
+     [](const json& j, Event& e) {
+       auto role = role_from_name(get_as<std::string>(j, "role"));
+       if (!role) throw std::runtime_error("event field 'role' names no known role");
+       e.role = *role;
+     },
+     [](const Event&) { return std::string(); }},
     {"shape", always, [](const Event& e) { return ojson(e.shape); },
      [](const json& j, Event& e) { e.shape = get_as<std::vector<int64_t>>(j, "shape"); },
      [](const Event& e) { return bracketed_list(e.shape); }},
@@ -73,9 +84,13 @@ const std::array<EventField, 13> kFields{{
        for (int i : e.inputs) ids.push_back("#" + std::to_string(i));
        return ids.empty() ? std::string() : "<- " + join(ids, " ");
      }},
-    {"dtype", always, [](const Event& e) { return ojson(e.dtype); },
-     [](const json& j, Event& e) { e.dtype = get_as<std::string>(j, "dtype"); },
-     [](const Event& e) { return e.dtype == "float32" ? std::string() : e.dtype; }},
+    {"dtype", always, [](const Event& e) { return ojson(std::string(dtype_name(e.dtype))); },
+     [](const json& j, Event& e) {
+       auto dtype = dtype_from_name(get_as<std::string>(j, "dtype"));
+       if (!dtype) throw std::runtime_error("event field 'dtype' is not float32 or int32");
+       e.dtype = *dtype;
+     },
+     [](const Event& e) { return e.dtype == DType::Float32 ? std::string() : std::string(dtype_name(e.dtype)); }},
     {"stats", [](const Event& e) { return e.stats.has_value(); },
      [](const Event& e) {
        return ojson{{"min", e.stats->min}, {"max", e.stats->max}, {"mean", e.stats->mean}, {"std", e.stats->std}};

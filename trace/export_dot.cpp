@@ -61,7 +61,7 @@ std::string dot_quote(std::string_view text) {
 }
 
 std::string export_dot(const Run& run, const Graph& graph, Labels labels) {
-  const GraphPart part{&run, &graph, run.mode, "", ""};
+  const GraphPart part{&run, &graph, std::string(cache_mode_name(run.mode)), "", ""};
   return export_dot(std::span<const GraphPart>(&part, 1), labels);
 }
 

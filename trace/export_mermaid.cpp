@@ -91,7 +91,7 @@ std::string mermaid_escape(std::string_view text) {
 }
 
 MermaidText export_mermaid(const Run& run, const Graph& graph, Labels labels) {
-  const GraphPart part{&run, &graph, run.mode, "", ""};
+  const GraphPart part{&run, &graph, std::string(cache_mode_name(run.mode)), "", ""};
   return export_mermaid(std::span<const GraphPart>(&part, 1), labels);
 }
 

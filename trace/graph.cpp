@@ -81,11 +81,6 @@ GraphCluster make_cluster(const StepRecord& s) {
   return c;
 }
 
-bool holds_cache(const Run& run, const Event& e) {
-  static const std::set<std::string, std::less<>> kHistory{"pos_key_states", "value_states",
-                                                           "prefill_pos_key_states", "prefill_value_states"};
-  return run.mode == "cached" && kHistory.count(e.name) > 0;
-}
 
 }  // namespace
 
@@ -111,8 +106,10 @@ int matching_step(const Run& from, int step, const Run& to) {
   return -1;
 }
 
-Graph build_graph(const Run& run, const GraphOptions& options) {
-  Graph g;
+namespace {
+
+// The steps to draw, sorted, and the run's layer count; throws naming a step or layer the run lacks.
+void select(const Run& run, const GraphOptions& options, Graph& g) {
   g.folded = options.fold;
   g.layer = options.layer;
   g.steps = options.steps.empty() ? default_steps(run) : options.steps;
@@ -127,23 +124,16 @@ Graph build_graph(const Run& run, const GraphOptions& options) {
   if (options.fold && g.layers > 0 && (options.layer < 0 || options.layer >= g.layers))
     throw std::invalid_argument("layer " + std::to_string(options.layer) + " is not in the run (it has layers 0-" +
                                 std::to_string(g.layers - 1) + ")");
+}
 
+// One node per tensor of the selected steps (and per outside tensor feeding them), one edge per input.
+// Folded, all layers of a name share a node; unfolded, each layer has its own. Returns, per node, the
+// earliest event mapped to it.
+std::vector<int> add_nodes_and_edges(const Run& run, const GraphOptions& options, Graph& g) {
   const std::set<int> selected(g.steps.begin(), g.steps.end());
-  std::map<int, int> cluster_of_step;
-  for (int s : g.steps) {
-    cluster_of_step[s] = static_cast<int>(g.clusters.size());
-    g.clusters.push_back(make_cluster(*find_step(run, s)));
-  }
-  // A step's token ids, computed before its first layer, stay outside its subgraph, as seed 000 draws
-  // input_ids and the prompt split above the two subgraphs.
-  std::map<int, int> first_layer_event;
-  for (const Event& e : run.events)
-    if (e.layer >= 0 && !first_layer_event.count(e.step)) first_layer_event[e.step] = e.id;
-
-  // Folded, all layers of a name share a node; unfolded, each layer has its own.
   using Key = std::tuple<int, int, std::string>;  // step, layer (-1 outside, 0 for every layer when folded), name
   std::map<Key, int> node_of_key;
-  std::vector<int> first_event;  // per node: the earliest event mapped to it, for the node order
+  std::vector<int> first_event;
   auto node_for = [&](const Event& e) {
     const int layer_key = e.layer < 0 ? -1 : (options.fold ? 0 : e.layer);
     auto [it, fresh] = node_of_key.try_emplace(Key{e.step, layer_key, e.name}, static_cast<int>(g.nodes.size()));
@@ -151,7 +141,7 @@ Graph build_graph(const Run& run, const GraphOptions& options) {
       GraphNode n;
       n.event = e.id;
       n.external = !selected.count(e.step);
-      n.cache = holds_cache(run, e);
+      n.cache = e.role == Role::CacheHistory;
       g.nodes.push_back(n);
       first_event.push_back(e.id);
     } else if (options.fold && e.layer == options.layer) {
@@ -177,8 +167,11 @@ Graph build_graph(const Run& run, const GraphOptions& options) {
       if (seen_edges.insert({from, to, repeat}).second) g.edges.push_back({from, to, repeat});
     }
   }
+  return first_event;
+}
 
-  // Nodes in the order their tensors were first computed, so output reads top to bottom like the pass.
+// Nodes in the order their tensors were first computed, so output reads top to bottom like the pass.
+void order_nodes(const std::vector<int>& first_event, Graph& g) {
   std::vector<int> order(g.nodes.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return first_event[a] < first_event[b]; });
@@ -193,21 +186,35 @@ Graph build_graph(const Run& run, const GraphOptions& options) {
     edge.from = new_index[edge.from];
     edge.to = new_index[edge.to];
   }
+}
 
+// One subgraph per selected step. A step's token ids, computed before its first layer, stay outside it,
+// as seed 000 draws input_ids and the prompt split above the two subgraphs.
+void add_clusters(const Run& run, Graph& g) {
+  std::map<int, int> cluster_of_step;
+  for (int s : g.steps) {
+    cluster_of_step[s] = static_cast<int>(g.clusters.size());
+    g.clusters.push_back(make_cluster(*find_step(run, s)));
+  }
+  std::map<int, int> first_layer_event;
+  for (const Event& e : run.events)
+    if (e.layer >= 0 && !first_layer_event.count(e.step)) first_layer_event[e.step] = e.id;
   for (GraphNode& n : g.nodes) {
     const Event& e = run.events[n.event];
     const auto first = first_layer_event.find(e.step);
     const bool step_input = e.layer < 0 && (first == first_layer_event.end() || e.id < first->second);
     n.cluster = n.external || step_input ? -1 : cluster_of_step.at(e.step);
   }
+}
 
-  // Ids: the tensor name, with the layer when unfolded; a step prefix only where two selected or external
-  // steps hold the same name (decode steps, or a step and the previous one's cache).
+// Ids: the tensor name, with the layer when unfolded; a step prefix only where two selected or external
+// steps hold the same name (decode steps, or a step and the previous one's cache).
+void assign_ids(const Run& run, bool fold, Graph& g) {
   std::vector<std::string> base(g.nodes.size());
   std::map<std::string, int> uses;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Event& e = run.events[g.nodes[i].event];
-    base[i] = (!options.fold && e.layer >= 0 ? "L" + std::to_string(e.layer) + "_" : "") + e.name;
+    base[i] = (!fold && e.layer >= 0 ? "L" + std::to_string(e.layer) + "_" : "") + e.name;
     ++uses[base[i]];
   }
   std::set<std::string> taken;
@@ -217,6 +224,16 @@ Graph build_graph(const Run& run, const GraphOptions& options) {
     g.nodes[i].id = claim(safe_id(prefixed), taken);
   }
   for (GraphCluster& c : g.clusters) c.id = claim(safe_id(c.id), taken);
+}
+
+}  // namespace
+
+Graph build_graph(const Run& run, const GraphOptions& options) {
+  Graph g;
+  select(run, options, g);
+  order_nodes(add_nodes_and_edges(run, options, g), g);
+  add_clusters(run, g);
+  assign_ids(run, options.fold, g);
   return g;
 }
 

@@ -9,8 +9,8 @@ GraphPart mode_part(const Run& run, const Graph& graph) {
   GraphPart p;
   p.run = &run;
   p.graph = &graph;
-  p.id = run.mode;
-  if (run.mode == "cached") {
+  p.id = cache_mode_name(run.mode);
+  if (run.mode == CacheMode::Cached) {
     p.title_en = "cached: the KV cache keeps past keys and values";
     p.title_zh = "使用 KV cache";
   } else {

@@ -6,27 +6,6 @@
 
 namespace kvscope::trace {
 
-std::string_view phase_name(Phase p) {
-  switch (p) {
-    case Phase::Prefill: return "prefill";
-    case Phase::Decode: return "decode";
-    case Phase::Full: return "full";
-  }
-  return "?";
-}
-
-std::optional<Phase> phase_from_name(std::string_view name) {
-  for (Phase p : {Phase::Prefill, Phase::Decode, Phase::Full})
-    if (phase_name(p) == name) return p;
-  return std::nullopt;
-}
-
-int64_t Event::numel() const {
-  int64_t n = 1;
-  for (int64_t s : shape) n *= s;
-  return n;
-}
-
 Stats compute_stats(const TensorView& view) {
   const int64_t n = view.numel();
   Stats s;
@@ -49,8 +28,6 @@ Stats compute_stats(const TensorView& view) {
 
 namespace {
 
-bool is_logits(std::string_view name) { return name.ends_with("logits"); }
-
 // The last index of the token axis (second-to-last), for every leading index: [.., T, V] -> [.., V].
 std::vector<float> last_rows(const TensorView& view) {
   const int64_t cols = view.shape[view.rank - 1];
@@ -69,7 +46,10 @@ std::vector<float> last_rows(const TensorView& view) {
 int Recorder::record(const EventSpec& spec) {
   Event e;
   e.id = static_cast<int>(run_.events.size());
-  e.name = spec.name;
+  const Phase phase = spec.phase;
+  e.name = name_in(spec.tensor, phase);
+  e.key = tensor_name(spec.tensor).key;
+  e.role = role_in(spec.tensor, phase);
   e.shape.assign(spec.view.shape.begin(), spec.view.shape.begin() + spec.view.rank);
   for (int i = 0; i < spec.view.rank; ++i) {
     e.dims.emplace_back(axis_label_en(spec.axes[i]));
@@ -81,7 +61,7 @@ int Recorder::record(const EventSpec& spec) {
   e.op = spec.op;
   for (int input : spec.inputs)
     if (input >= 0) e.inputs.push_back(input);
-  e.dtype = spec.view.is_integer() ? "int32" : "float32";
+  e.dtype = spec.view.is_integer() ? DType::Int32 : DType::Float32;
   const TensorView& v = spec.view;
   if (v.has_values()) {
     if (options_.stats || options_.values) e.stats = compute_stats(v);
@@ -92,7 +72,7 @@ int Recorder::record(const EventSpec& spec) {
         for (int64_t i = 0; i < n; ++i) values[static_cast<size_t>(i)] = static_cast<float>(v.at(i));
         e.values = std::move(values);
         e.values_of = "all";
-      } else if (is_logits(e.name) && v.rank >= 2) {
+      } else if (e.role == Role::Logits && v.rank >= 2) {
         e.values = last_rows(v);
         e.values_of = "last_row";
       }

@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "app/cli/commands.h"
+#include "trace/document_json.h"
 #include "trace/text_format.h"
 
 namespace kvscope::cli {
@@ -20,7 +21,7 @@ void print_log(const RecordedRuns& runs, const app::RunSpec& spec) {
   const auto& results = runs.results[0];
   const auto& sequences = runs.sequences[0];
   std::cout << "model " << runs.doc.model.value("name", std::string()) << (runs.doc.meta ? " (meta: shapes only)" : "")
-            << ", " << run.mode << (run.prefill.empty() ? "" : " (prefill " + run.prefill + ")") << ", batch "
+            << ", " << trace::run_title(run) << ", batch "
             << run.batch << ", " << spec.new_tokens << " new tokens\n";
   for (const core::StepResult& r : results) {
     const trace::StepRecord& s = r.record;

@@ -14,7 +14,7 @@ std::vector<int> matching_steps(const trace::Run& first, const std::vector<int>&
   for (int s : steps) {
     const int match = trace::matching_step(first, s, other);
     if (match < 0)
-      throw std::runtime_error("--step " + std::to_string(s) + ": the " + other.mode + " run has no matching step");
+      throw std::runtime_error("--step " + std::to_string(s) + ": the " + std::string(trace::cache_mode_name(other.mode)) + " run has no matching step");
     out.push_back(match);
   }
   return out;

@@ -46,8 +46,8 @@ trace::Document load_runs(const CLI::App& cmd, const TraceInput& input, const st
   trace::Document doc = read_trace(input.from);
   std::vector<trace::Run> runs;
   for (core::CacheMode mode : modes) {
-    const std::string name = core::cache_mode_name(mode);
-    auto it = std::find_if(doc.runs.begin(), doc.runs.end(), [&](const trace::Run& r) { return r.mode == name; });
+    const std::string name(trace::cache_mode_name(mode));
+    auto it = std::find_if(doc.runs.begin(), doc.runs.end(), [&](const trace::Run& r) { return r.mode == mode; });
     if (it == doc.runs.end())
       throw std::runtime_error("--from " + input.from + " has no " + name +
                                " run (record both with: kvscope trace --both --format json)");

@@ -39,8 +39,8 @@ std::vector<std::vector<int32_t>> make_prompts(const RunSpec& spec, const core::
 RecordedGeneration::RecordedGeneration(core::LlamaModel& model, std::vector<std::vector<int32_t>> prompts,
                                        core::GenerationOptions options, trace::CaptureOptions capture)
     : run_(std::make_unique<trace::Run>()), recorder_(std::make_unique<trace::Recorder>(*run_, capture)) {
-  run_->mode = core::cache_mode_name(options.mode);
-  run_->prefill = options.mode == core::CacheMode::Cached ? core::prefill_scheme_name(options.prefill) : "";
+  run_->mode = options.mode;
+  run_->prefill = options.prefill;
   run_->batch = static_cast<int>(prompts.size());
   run_->prompt = prompts.empty() ? std::vector<int>{} : std::vector<int>(prompts[0].begin(), prompts[0].end());
   generator_ = std::make_unique<core::Generator>(model, std::move(prompts), options, recorder_.get());

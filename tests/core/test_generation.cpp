@@ -95,7 +95,7 @@ TEST_CASE("cached and uncached runs give the same tokens and logits for 64 steps
   const std::vector<Setup> setups{{"seed-tiny", core::preset_config("seed-tiny")}, {"gqa", gqa}};
   for (const Setup& s : setups) {
     for (PrefillScheme prefill : {PrefillScheme::AllButLast, PrefillScheme::All}) {
-      INFO(s.name << ", prefill " << core::prefill_scheme_name(prefill));
+      INFO(s.name << ", prefill " << trace::prefill_scheme_name(prefill));
       core::LlamaModel model(s.config, sharp_weights(s.config, 0));
       const std::vector<std::vector<int32_t>> prompt{{12, 81, 92, 52, 65}};
       const Recorded cached = record(model, prompt, {CacheMode::Cached, prefill, 64});
@@ -142,7 +142,7 @@ TEST_CASE("meta mode emits the same events with the same shapes as a real run", 
     for (size_t i = 0; i < a.run.events.size(); ++i) {
       const auto& x = a.run.events[i];
       const auto& y = b.run.events[i];
-      CHECK((x.name == y.name && x.shape == y.shape && x.inputs == y.inputs && x.op == y.op && x.layer == y.layer &&
+      CHECK((x.name == y.name && x.key == y.key && x.role == y.role && x.shape == y.shape && x.inputs == y.inputs && x.op == y.op && x.layer == y.layer &&
              x.dims == y.dims));
       CHECK(x.stats.has_value());
       CHECK_FALSE(y.stats.has_value());

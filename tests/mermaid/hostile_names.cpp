@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
                                         "_parent", "_top", "a@b", "say \"hi\"", "#35; and #", "<b>x</b>",
                                         "a&amp;b & c", "prefill", "decode1", "1st"};
   Run run;
-  run.mode = "cached";
+  run.mode = CacheMode::Cached;
   StepRecord step;
   step.phase = Phase::Prefill;
   step.tokens_in = 2;

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "hand_built_run.h"
-#include "mermaid_reader.h"
+#include "tests/support/mermaid_reader.h"
 #include "trace/export_mermaid.h"
 
 using namespace kvscope;
@@ -65,7 +65,7 @@ TEST_CASE("Mermaid text is escaped so that any name reads back unchanged") {
   CHECK(trace::mermaid_escape("#35;") == "#35;35;");
   CHECK(trace::mermaid_escape("<b>&") == "#lt;b#gt;#amp;");
   test::RunBuilder b;
-  b.run.mode = "cached";
+  b.run.mode = trace::CacheMode::Cached;
   b.begin_step(0, trace::Phase::Prefill, 1, 0, -1);
   b.add("a\"<b>#&", {1}, -1, 0, trace::Phase::Prefill, trace::Op::Input, {});
   b.end_step(-1, 0, 0);

@@ -146,7 +146,7 @@ TEST_CASE("steps of the two modes are matched by the token they generate") {
 
 TEST_CASE("ids avoid Mermaid's keywords and never collide with subgraph ids") {
   test::RunBuilder b;
-  b.run.mode = "cached";
+  b.run.mode = trace::CacheMode::Cached;
   b.begin_step(0, trace::Phase::Prefill, 2, 0, -1);
   const int a = b.add("end", {2}, -1, 0, trace::Phase::Prefill, trace::Op::Input, {});
   const int c = b.add("Graph", {2}, 0, 0, trace::Phase::Prefill, trace::Op::Identity, {a});

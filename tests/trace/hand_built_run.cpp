@@ -10,6 +10,10 @@ int RunBuilder::add(const std::string& name, std::vector<int64_t> shape, int lay
   trace::Event e;
   e.id = static_cast<int>(run.events.size());
   e.name = name;
+  // Key and role as the model sets them for the same name in the same phase.
+  const auto known = trace::classify(phase, name);
+  e.key = known ? std::string(known->key) : name;
+  e.role = known ? known->role : trace::Role::Intermediate;
   e.dims.assign(shape.size(), "axis");
   e.dims_zh.assign(shape.size(), "轴");
   e.shape = std::move(shape);
@@ -93,7 +97,7 @@ int head(RunBuilder& b, const std::string& prefix, int step, Phase phase, int64_
   const int norm = b.add(prefix + "output_layernormed", {t, H}, -1, step, phase, Op::RmsNorm, {hidden});
   const int logits = b.add(prefix + "logits", {t, V}, -1, step, phase, Op::Linear, {norm});
   auto& e = b.run.events[b.add(prefix + "next_tokens", {1}, -1, step, phase, Op::Argmax, {logits})];
-  e.dtype = "int32";
+  e.dtype = trace::DType::Int32;
   return e.id;
 }
 
@@ -101,8 +105,8 @@ int head(RunBuilder& b, const std::string& prefix, int step, Phase phase, int64_
 
 trace::Run cached_run(int prompt_len, int layers, int decode_steps) {
   RunBuilder b;
-  b.run.mode = "cached";
-  b.run.prefill = "all-but-last";
+  b.run.mode = trace::CacheMode::Cached;
+  b.run.prefill = trace::PrefillScheme::AllButLast;
   const int64_t p = prompt_len - 1;
   b.begin_step(0, Phase::Prefill, static_cast<int>(p), 0, -1);
   const int ids = b.add("input_ids", {prompt_len}, -1, 0, Phase::Prefill, Op::Input, {});
@@ -138,7 +142,7 @@ trace::Run cached_run(int prompt_len, int layers, int decode_steps) {
 
 trace::Run uncached_run(int prompt_len, int layers, int steps) {
   RunBuilder b;
-  b.run.mode = "uncached";
+  b.run.mode = trace::CacheMode::Uncached;
   int ids = -1, next = -1;
   for (int step = 0; step < steps; ++step) {
     const int64_t s = prompt_len + step;

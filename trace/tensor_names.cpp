@@ -1,0 +1,115 @@
+#include "trace/tensor_names.h"
+
+#include <stdexcept>
+#include <string>
+
+namespace kvscope::trace {
+
+namespace {
+
+using R = Role;
+using T = Tensor;
+constexpr std::array<Role, 3> kPlain{R::Intermediate, R::Intermediate, R::Intermediate};
+constexpr std::array<Role, 3> kIds{R::Input, R::Input, R::Input};
+// Written into the cache: in the prefill they are the whole cache that attention reads; in a decode step
+// they are the rows appended to it; an uncached pass keeps nothing.
+constexpr std::array<Role, 3> kCacheWrite{R::CacheHistory, R::CacheAppend, R::Intermediate};
+constexpr std::array<Role, 3> kCacheRead{R::CacheHistory, R::CacheHistory, R::CacheHistory};
+
+// clang-format off
+constexpr std::array kNames{
+    //           key                        prefill                           decode                   full
+    TensorName{T::prompt_ids, "prompt_ids", {"input_ids", "", ""}, kIds, false},
+    TensorName{T::last_prompt_ids, "last_prompt_ids", {"predict_input_ids", "", ""}, kIds, false},
+    TensorName{T::input_ids, "input_ids", {"prefill_input_ids", "predict_input_ids", "input_ids"}, kIds, false},
+    TensorName{T::position_ids, "position_ids", {"prefill_position_ids", "position_ids", "position_ids"}, kPlain, true},
+    TensorName{T::input_embeds, "input_embeds", {"prefill_input_embeds", "predict_input_embeds", "input_embeds"}, kPlain, true},
+    TensorName{T::input_layernormed, "input_layernormed", {"prefill_input_layernormed", "input_layernormed", "input_layernormed"}, kPlain, true},
+    TensorName{T::query_states, "query_states", {"prefill_query_states", "query_states", "query_states"}, kPlain, true},
+    TensorName{T::key_states, "key_states", {"prefill_key_states", "more_key_states", "key_states"}, kPlain, true},
+    TensorName{T::value_states, "value_states", {"prefill_value_states", "more_value_states", "value_states"}, kCacheWrite, true},
+    TensorName{T::pos_query_states, "pos_query_states", {"prefill_pos_query_states", "pos_query_states", "pos_query_states"}, kPlain, true},
+    TensorName{T::pos_key_states, "pos_key_states", {"prefill_pos_key_states", "pos_more_key_states", "pos_key_states"}, kCacheWrite, true},
+    TensorName{T::cached_key_states, "cached_key_states", {"", "pos_key_states", ""}, kCacheRead, true},
+    TensorName{T::cached_value_states, "cached_value_states", {"", "value_states", ""}, kCacheRead, true},
+    TensorName{T::repeated_key_states, "repeated_key_states", {"prefill_repeated_key_states", "repeated_key_states", "repeated_key_states"}, kPlain, true},
+    TensorName{T::repeated_value_states, "repeated_value_states", {"prefill_repeated_value_states", "repeated_value_states", "repeated_value_states"}, kPlain, true},
+    TensorName{T::unmasked_attn_weights, "unmasked_attn_weights", {"prefill_unmasked_attn_weights", "unmasked_attn_weights", "unmasked_attn_weights"}, kPlain, true},
+    TensorName{T::causal_mask, "causal_mask", {"prefill_causal_mask", "", "causal_mask"}, kPlain, true},
+    TensorName{T::masked_attn_weights, "masked_attn_weights", {"prefill_masked_attn_weights", "", "masked_attn_weights"}, kPlain, true},
+    TensorName{T::attn_weights, "attn_weights", {"prefill_attn_weights", "attn_weights", "attn_weights"}, kPlain, true},
+    TensorName{T::attn_tmp_output1, "attn_tmp_output1", {"prefill_attn_tmp_output1", "attn_tmp_output1", "attn_tmp_output1"}, kPlain, true},
+    TensorName{T::attn_tmp_output2, "attn_tmp_output2", {"prefill_attn_tmp_output2", "attn_tmp_output2", "attn_tmp_output2"}, kPlain, true},
+    TensorName{T::attn_tmp_output3, "attn_tmp_output3", {"prefill_attn_tmp_output3", "attn_tmp_output3", "attn_tmp_output3"}, kPlain, true},
+    TensorName{T::attn_projected, "attn_projected", {"prefill_attn_projected", "attn_projected", "attn_projected"}, kPlain, true},
+    TensorName{T::attn_output, "attn_output", {"prefill_attn_output", "attn_output", "attn_output"}, kPlain, true},
+    TensorName{T::attn_output_layernormed, "attn_output_layernormed", {"prefill_attn_output_layernormed", "attn_output_layernormed", "attn_output_layernormed"}, kPlain, true},
+    TensorName{T::gate_projected, "gate_projected", {"prefill_gate_projected", "gate_projected", "gate_projected"}, kPlain, true},
+    TensorName{T::up_projected, "up_projected", {"prefill_up_projected", "up_projected", "up_projected"}, kPlain, true},
+    TensorName{T::activated, "activated", {"prefill_activated", "activated", "activated"}, kPlain, true},
+    TensorName{T::down_projected, "down_projected", {"prefill_down_projected", "down_projected", "down_projected"}, kPlain, true},
+    TensorName{T::layer_output, "layer_output", {"prefill_layer_output", "layer_output", "layer_output"}, kPlain, true},
+    TensorName{T::output_layernormed, "output_layernormed", {"prefill_output_layernormed", "output_layernormed", "output_layernormed"}, kPlain, false},
+    TensorName{T::logits, "logits", {"prefill_logits", "logits", "logits"}, {R::Logits, R::Logits, R::Logits}, false},
+    TensorName{T::next_tokens, "next_tokens", {"prefill_next_tokens", "next_tokens", "next_tokens"}, {R::NextTokens, R::NextTokens, R::NextTokens}, false},
+};
+// clang-format on
+
+constexpr bool rows_in_enum_order() {
+  for (size_t i = 0; i < kNames.size(); ++i)
+    if (static_cast<size_t>(kNames[i].tensor) != i) return false;
+  return true;
+}
+static_assert(rows_in_enum_order(), "tensor_name(t) indexes the table by the enum");
+
+constexpr std::array<std::string_view, 6> kRoleNames{"intermediate", "input",  "cache_history",
+                                                     "cache_append", "logits", "next_tokens"};
+
+}  // namespace
+
+std::string_view phase_name(Phase p) {
+  switch (p) {
+    case Phase::Prefill: return "prefill";
+    case Phase::Decode: return "decode";
+    case Phase::Full: return "full";
+  }
+  return "?";
+}
+
+std::optional<Phase> phase_from_name(std::string_view name) {
+  for (Phase p : {Phase::Prefill, Phase::Decode, Phase::Full})
+    if (phase_name(p) == name) return p;
+  return std::nullopt;
+}
+
+std::string_view role_name(Role r) { return kRoleNames[static_cast<size_t>(r)]; }
+
+std::optional<Role> role_from_name(std::string_view name) {
+  for (size_t i = 0; i < kRoleNames.size(); ++i)
+    if (kRoleNames[i] == name) return static_cast<Role>(i);
+  return std::nullopt;
+}
+
+std::span<const TensorName> tensor_names() { return kNames; }
+
+const TensorName& tensor_name(Tensor t) { return kNames[static_cast<size_t>(t)]; }
+
+std::string_view name_in(Tensor t, Phase phase) {
+  const std::string_view name = tensor_name(t).names[static_cast<size_t>(phase)];
+  // A programming error: the forward pass emitted a tensor that its phase does not have.
+  if (name.empty())
+    throw std::logic_error(std::string(tensor_name(t).key) + " has no name in the " + std::string(phase_name(phase)) +
+                           " phase");
+  return name;
+}
+
+Role role_in(Tensor t, Phase phase) { return tensor_name(t).roles[static_cast<size_t>(phase)]; }
+
+std::optional<Classified> classify(Phase phase, std::string_view name) {
+  const auto p = static_cast<size_t>(phase);
+  for (const TensorName& row : kNames)
+    if (row.names[p] == name) return Classified{row.key, row.roles[p]};
+  return std::nullopt;
+}
+
+}  // namespace kvscope::trace
