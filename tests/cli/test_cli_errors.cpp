@@ -2,21 +2,16 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <unistd.h>
 #include <fstream>
 
 #include "app/common/token_ids.h"
 #include "tests/cli/run_cli.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 
 namespace {
-fs::path temp_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("kvscope-cli-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
 }  // namespace
 
@@ -80,7 +75,8 @@ TEST_CASE("bad flag values exit non-zero", "[cli]") {
 }
 
 TEST_CASE("model directory errors name the file and field", "[cli]") {
-  const fs::path dir = temp_dir("config");
+  const kvscope::test::TempDir tmp("cli-config");
+  const fs::path& dir = tmp.path;
   SECTION("missing config.json") {
     const CliResult r = run_cli("generate --model " + dir.string());
     CHECK(r.exit_code != 0);
@@ -108,11 +104,11 @@ TEST_CASE("model directory errors name the file and field", "[cli]") {
     CHECK(r.exit_code != 0);
     CHECK_THAT(r.out, Catch::Contains("model.safetensors"));
   }
-  fs::remove_all(dir);
 }
 
 TEST_CASE("a failed write leaves no partial output file", "[cli]") {
-  const fs::path dir = temp_dir("atomic");
+  const kvscope::test::TempDir tmp("cli-atomic");
+  const fs::path& dir = tmp.path;
   const fs::path out = dir / "missing-subdir" / "trace.json";
   const CliResult r = run_cli("trace -o " + out.string());
   CHECK(r.exit_code != 0);
@@ -122,9 +118,6 @@ TEST_CASE("a failed write leaves no partial output file", "[cli]") {
   const fs::path keep = dir / "keep.json";
   write(keep, "precious");
   CHECK(run_cli("trace --prompt 1,2,999 -o " + keep.string()).exit_code != 0);
-  std::ifstream in(keep);
-  std::string content((std::istreambuf_iterator<char>(in)), {});
-  CHECK(content == "precious");
+  CHECK(kvscope::test::read_file(keep) == "precious");
   for (const auto& entry : fs::directory_iterator(dir)) CHECK(entry.path().filename().string().find(".tmp-") == std::string::npos);
-  fs::remove_all(dir);
 }

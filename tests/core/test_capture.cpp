@@ -31,8 +31,14 @@ TEST_CASE("values are kept up to values_max, logits keep their last row", "[trac
     }
   }
   // ids keep their integer values
-  for (const auto& e : r.run.events)
-    if (e.name == "input_ids" && e.step == 0) CHECK(*e.values == std::vector<float>{12, 81, 92, 52, 65});
+  int found = 0;
+  for (const auto& e : r.run.events) {
+    if (e.name != "input_ids" || e.step != 0) continue;
+    ++found;
+    REQUIRE(e.values.has_value());
+    CHECK(*e.values == std::vector<float>{12, 81, 92, 52, 65});
+  }
+  REQUIRE(found == 1);
 }
 
 TEST_CASE("attention weights at prefill are causal and rows sum to one", "[trace][capture]") {
@@ -40,9 +46,12 @@ TEST_CASE("attention weights at prefill are causal and rows sum to one", "[trace
   core::LlamaModel model(c, core::random_weights(c, 0));
   const Recorded r = record(model, {{1, 2, 3, 4, 5}}, {core::CacheMode::Cached, core::PrefillScheme::AllButLast, 2},
                             {true, true, 1 << 16});
+  int attn_found = 0, position_found = 0;
   for (const auto& e : r.run.events) {
     if (e.name == "prefill_attn_weights") {
+      ++attn_found;
       REQUIRE(e.shape == std::vector<int64_t>{4, 4, 4});
+      REQUIRE(e.values.has_value());
       const auto& v = *e.values;
       for (int h = 0; h < 4; ++h)
         for (int t = 0; t < 4; ++t) {
@@ -55,8 +64,14 @@ TEST_CASE("attention weights at prefill are causal and rows sum to one", "[trace
           CHECK(std::abs(sum - 1.0) < 1e-5);
         }
     }
-    if (e.name == "position_ids" && e.step == 2) CHECK(*e.values == std::vector<float>{5});
+    if (e.name == "position_ids" && e.step == 2) {
+      ++position_found;
+      REQUIRE(e.values.has_value());
+      CHECK(*e.values == std::vector<float>{5});
+    }
   }
+  REQUIRE(attn_found == c.num_hidden_layers);  // one per layer
+  REQUIRE(position_found == c.num_hidden_layers);
 }
 
 TEST_CASE("a trace document survives JSON and reads back the same", "[trace][json]") {

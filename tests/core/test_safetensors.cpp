@@ -1,4 +1,3 @@
-#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -6,19 +5,19 @@
 #include <fstream>
 #include <functional>
 #include <limits>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include "core/config.h"
 #include "core/hf_weights.h"
 #include "core/safetensors.h"
 #include "core/weights.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace kvscope::core;
@@ -26,21 +25,8 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed with everything in it.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() / ("kvscope-st-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(std::random_device{}()) + "-" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using kvscope::test::read_file;
+using kvscope::test::TempDir;
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -243,8 +229,7 @@ TEST_CASE("write_safetensors pads the header and keeps tensor order", "[safetens
   const std::vector<float> a = {1.0f, -2.5f, 65504.0f}, b = {0.5f, 3.0f};
   write_safetensors(path, {{"zeta", DType::BF16, {3}, a}, {"alpha", DType::F16, {1, 2}, b}}, {{"format", "pt"}});
 
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string bytes = read_file(path);
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | static_cast<unsigned char>(bytes[i]);
   CHECK((8 + header_len) % 8 == 0);
@@ -286,8 +271,7 @@ TEST_CASE("weights round-trip through a model directory in every dtype", "[safet
       const std::string model_dir = dir.file("model");  // save creates it
       save_hf_weights(model_dir, config, original, dtype);
 
-      std::ifstream config_in(model_dir + "/config.json");
-      const auto config_json = nlohmann::json::parse(config_in);
+      const auto config_json = nlohmann::json::parse(read_file(model_dir + "/config.json"));
       CHECK(config_json["hidden_size"] == 8);
       CHECK(config_json["num_key_value_heads"] == 1);
 

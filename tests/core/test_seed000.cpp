@@ -8,8 +8,8 @@
 #include <set>
 
 #include "core/model_source.h"
-#include "tests/core/seed_graph.h"
 #include "tests/core/test_helpers.h"
+#include "tests/support/seed_notes.h"
 
 using namespace kvscope;
 
@@ -45,10 +45,8 @@ bool reaches(const trace::Run& run, const std::string& from, const std::string& 
 }  // namespace
 
 TEST_CASE("seed 000: every node with the seed's exact shape", "[seed000]") {
-  const std::string path = seed_file("000_");
-  REQUIRE_FALSE(path.empty());
-  const SeedGraph seed = read_seed_graph(path);
-  REQUIRE(seed.nodes.size() == count_lines_with(path, "<br/>"));  // the parser found every node
+  const test::MermaidGraph seed = test::seed_000_graph();  // throws if the reader missed a node or an edge
+  REQUIRE(seed.nodes.size() == 42);
   const Recorded r = seed_scenario();
   for (const auto& [name, node] : seed.nodes) {
     INFO(name);
@@ -56,35 +54,36 @@ TEST_CASE("seed 000: every node with the seed's exact shape", "[seed000]") {
     for (const auto& e : r.run.events) {
       if (e.name != name) continue;
       ++found;
-      CHECK(e.shape == node.shape);
+      CHECK(e.shape == test::seed_shape(node));
     }
     CHECK(found > 0);
   }
 }
 
 TEST_CASE("seed 000: every edge is a path in the trace's dependency graph", "[seed000]") {
-  const SeedGraph seed = read_seed_graph(seed_file("000_"));
-  REQUIRE(seed.edges.size() == count_lines_with(seed_file("000_"), "-->"));  // and every edge
+  const test::MermaidGraph seed = test::seed_000_graph();
+  REQUIRE(seed.edges.size() == 57);
   const Recorded r = seed_scenario();
-  for (const auto& [from, to] : seed.edges) {
-    if (kNotTraced.count(from)) continue;
-    INFO(from << " --> " << to);
-    CHECK(reaches(r.run, from, to));
+  for (const auto& edge : seed.edges) {
+    if (kNotTraced.count(edge.from)) continue;
+    INFO(edge.from << " --> " << edge.to);
+    CHECK(reaches(r.run, edge.from, edge.to));
   }
 }
 
 TEST_CASE("seed 000: the zh labels are the seed's own words", "[seed000]") {
-  const SeedGraph seed = read_seed_graph(seed_file("000_"));
+  const test::MermaidGraph seed = test::seed_000_graph();
   const Recorded r = seed_scenario();
   // The seed lists some decode labels out of the shape's order (its README says so); those must
   // still be the same words, and nothing else may differ.
   std::set<std::string> reordered;
   for (const auto& [name, node] : seed.nodes) {
+    const std::vector<std::string> labels = test::seed_axis_words(node);
     for (const auto& e : r.run.events) {
       if (e.name != name) continue;
       INFO(name);
-      if (e.dims_zh == node.labels) continue;
-      auto a = e.dims_zh, b = node.labels;
+      if (e.dims_zh == labels) continue;
+      auto a = e.dims_zh, b = labels;
       std::sort(a.begin(), a.end());
       std::sort(b.begin(), b.end());
       CHECK(a == b);
@@ -110,12 +109,15 @@ TEST_CASE("seed 000 in meta mode: names and order of one layer, and the cache hi
   CHECK(prefill_layers == 26);
   CHECK(decode_layers == 26);
   // pos_key_states of layer 5 reads exactly that layer's prefill keys and the new key.
+  int found = 0;
   for (const auto& e : r.run.events) {
     if (e.name != "pos_key_states" || e.layer != 5) continue;
+    ++found;
     REQUIRE(e.inputs.size() == 2);
     const auto& history = r.run.events[static_cast<size_t>(e.inputs[0])];
     CHECK(history.name == "prefill_pos_key_states");
     CHECK(history.layer == 5);
     CHECK(r.run.events[static_cast<size_t>(e.inputs[1])].name == "pos_more_key_states");
   }
+  REQUIRE(found == 1);
 }

@@ -4,17 +4,20 @@
 #include <sys/wait.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 #include <stb_image.h>
 
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
 #include "trace/document_json.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using kvscope::test::read_file;
+// Each test's working directory: the app writes its files there; removed even when the test fails.
+using Workdir = kvscope::test::TempDir;
 
 namespace {
 
@@ -23,28 +26,11 @@ struct Result {
   std::string output;
 };
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
-
-struct Workdir {
-  fs::path path;
-  explicit Workdir(const std::string& name) : path(fs::temp_directory_path() / ("kvscope-gui-" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~Workdir() { fs::remove_all(path); }
-  fs::path operator/(const std::string& f) const { return path / f; }
-};
 
 // Runs kvscope-gui in `dir` under its own X server. In sanitizer builds its leak check is off: Mesa's
 // driver leaks from a module it unloads before LeakSanitizer looks, so those reports name no library to
@@ -57,7 +43,7 @@ Result gui(const Workdir& dir, const std::string& args) {
   const std::string cmd = "cd " + quote(dir.path.string()) + " && " + launcher + quote(KVSCOPE_GUI_BIN) + " " + args +
                           " > " + quote(log.string()) + " 2>&1";
   const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read(log)};
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(log)};
 }
 
 struct Image {
@@ -106,7 +92,7 @@ TEST_CASE("the issue's script: screenshot drawn, view lists the trace's tensors,
   const std::string cli = std::string(KVSCOPE_CLI) + " trace --model seed-tiny --prompt 12,81,92,52,65 --steps 2 -o " +
                           quote(trace_file.string());
   REQUIRE(std::system(cli.c_str()) == 0);
-  const auto doc = kvscope::trace::document_from_json(json::parse(read(trace_file)));
+  const auto doc = kvscope::trace::document_from_json(json::parse(read_file(trace_file)));
   const auto& events = doc.runs.at(0).events;
   std::map<int, std::vector<int64_t>> expected;  // step 2's tensors and the earlier ones they read
   for (const auto& e : events)
@@ -115,7 +101,7 @@ TEST_CASE("the issue's script: screenshot drawn, view lists the trace's tensors,
       for (int in : e.inputs) expected[in] = events.at(in).shape;
     }
 
-  const json view = json::parse(read(dir / "view.json"));
+  const json view = json::parse(read_file(dir / "view.json"));
   const json& cached = view.at("panes").at(0);
   REQUIRE(cached.at("side") == "cached");
   CHECK(cached.at("step") == 2);
@@ -131,7 +117,7 @@ TEST_CASE("the issue's script: screenshot drawn, view lists the trace's tensors,
   CHECK(std::find(lines.begin(), lines.end(), "shape: 4, 6, 64") != lines.end());
   CHECK(view.at("generated").size() == 2);
 
-  const std::string mmd = read(dir / "out.mmd");
+  const std::string mmd = read_file(dir / "out.mmd");
   CHECK(mmd.find("graph TD") != std::string::npos);
   CHECK(mmd.find("L0_pos_key_states") != std::string::npos);
   CHECK(mmd.find("L1_pos_key_states") != std::string::npos);
@@ -154,7 +140,7 @@ TEST_CASE("the unfolded openllama-3b seed scenario opens in meta mode and draws"
                                 quote("prefill; step; unfold; view cached; dump view.json") + " --screenshot big.png");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
-  const json view = json::parse(read(dir / "view.json"));
+  const json view = json::parse(read_file(dir / "view.json"));
   CHECK(view.at("meta") == true);
   CHECK(view.at("panes").at(0).at("nodes").size() > 26 * 24);  // every layer of the decode step
   require_drawn(load_png(dir / "big.png"));

@@ -1,34 +1,19 @@
 #include <catch2/catch.hpp>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
 #include "gui_test_helpers.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
 #include "trace/document_json.h"
 
 using namespace kvscope::gui;
 using namespace kvscope::gui::testing;
-namespace fs = std::filesystem;
+using kvscope::test::read_file;
 
 namespace {
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 bool has_line(const InspectorView& v, const std::string& line) {
   return std::find(v.lines.begin(), v.lines.end(), line) != v.lines.end();
 }
-
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("kvscope-gui-test-" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 }  // namespace
 
@@ -88,22 +73,22 @@ TEST_CASE("a meta run's inspector says there are no values") {
 }
 
 TEST_CASE("exports write Mermaid, DOT and JSON files that hold the drawn graph") {
-  TempDir dir;
+  const kvscope::test::TempDir dir("gui-export");
   AppState app = make_app();
   CHECK_THROWS_WITH(run(app, "export mermaid " + (dir.path / "early.mmd").string()), Catch::Contains("prefill or step"));
   run(app, "prefill; step; labels zh");
   const auto mmd = dir.path / "g.mmd", dot = dir.path / "g.dot", json = dir.path / "g.json";
   run(app, "export mermaid " + mmd.string() + "; export dot " + dot.string() + "; export json " + json.string());
   CHECK(app.status.find("wrote json") != std::string::npos);
-  const std::string m = read(mmd);
+  const std::string m = read_file(mmd);
   CHECK(m.find("graph TD") != std::string::npos);
   CHECK(m.find("pos_key_states") != std::string::npos);
   CHECK(m.find("循环2次") != std::string::npos);  // folded: seed-tiny's two layers as the loop edge
   CHECK(m.find("subgraph") != std::string::npos);
-  const std::string d = read(dot);
+  const std::string d = read_file(dot);
   CHECK(d.find("digraph") != std::string::npos);
   CHECK(d.find("pos_key_states") != std::string::npos);
-  const auto doc = kvscope::trace::document_from_json(nlohmann::json::parse(read(json)));
+  const auto doc = kvscope::trace::document_from_json(nlohmann::json::parse(read_file(json)));
   REQUIRE(doc.runs.size() == 2);  // side by side exports both runs
   CHECK(doc.runs[0].mode == "cached");
   CHECK(doc.runs[0].events.size() == run_of(app, Side::Cached).events.size());

@@ -1,7 +1,5 @@
-#include "mermaid_reader.h"
+#include "tests/support/mermaid_reader.h"
 
-#include <filesystem>
-#include <fstream>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -81,20 +79,6 @@ std::string mermaid_block(const std::string& markdown) {
   const size_t end = markdown.find("\n```", start + open.size());
   if (end == std::string::npos) throw std::runtime_error("the ```mermaid block is not closed");
   return markdown.substr(start + open.size(), end - start - open.size() + 1);
-}
-
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string seed_000_path() {
-  for (const auto& entry : std::filesystem::directory_iterator(KVSCOPE_SEEDS_DIR))
-    if (entry.path().filename().string().rfind("000_", 0) == 0) return entry.path().string();
-  throw std::runtime_error(std::string("no 000_*.txt seed note in ") + KVSCOPE_SEEDS_DIR);
 }
 
 }  // namespace kvscope::test

@@ -26,8 +26,5 @@ struct MermaidGraph {
 MermaidGraph read_mermaid(const std::string& text);
 // The ```mermaid block of a Markdown file.
 std::string mermaid_block(const std::string& markdown);
-std::string read_text_file(const std::string& path);
-// The seed note 000 under KVSCOPE_SEEDS_DIR.
-std::string seed_000_path();
 
 }  // namespace kvscope::test

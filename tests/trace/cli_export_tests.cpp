@@ -2,31 +2,23 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
-#include <filesystem>
-#include <unistd.h>
 
-#include "mermaid_reader.h"
 #include "tests/cli/run_cli.h"
+#include "tests/support/files.h"
+#include "tests/support/mermaid_reader.h"
+#include "tests/support/temp_dir.h"
 #include "trace/document_json.h"
 
 using namespace kvscope;
-namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("kvscope-export-" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
 }  // namespace
 
 TEST_CASE("export --from a JSON trace draws what the run itself draws") {
-  TempDir dir;
+  test::TempDir dir("export");
   const std::string run = "--model seed-tiny --prompt 12,81,92,52,65 --steps 2";
   REQUIRE(run_cli("trace " + run + " --both --format json -o " + dir.file("t.json")).exit_code == 0);
   for (const std::string flags : {"--mode cached --labels zh", "--mode both --unfold", "--mode uncached --step 1",
@@ -34,21 +26,21 @@ TEST_CASE("export --from a JSON trace draws what the run itself draws") {
     INFO(flags);
     REQUIRE(run_cli("export " + run + " " + flags + " -o " + dir.file("direct")).exit_code == 0);
     REQUIRE(run_cli("export --from " + dir.file("t.json") + " " + flags + " -o " + dir.file("from")).exit_code == 0);
-    const std::string direct = test::read_text_file(dir.file("direct"));
+    const std::string direct = test::read_file(dir.file("direct"));
     CHECK(count_lines(direct) > 40);
-    CHECK(test::read_text_file(dir.file("from")) == direct);
+    CHECK(test::read_file(dir.file("from")) == direct);
   }
   // JSON out of export is the trace document, and reads back to the same document.
   REQUIRE(run_cli("export --from " + dir.file("t.json") + " --format json --mode both -o " + dir.file("again.json"))
               .exit_code == 0);
-  const auto original = nlohmann::json::parse(test::read_text_file(dir.file("t.json")));
-  const auto again = nlohmann::json::parse(test::read_text_file(dir.file("again.json")));
+  const auto original = nlohmann::json::parse(test::read_file(dir.file("t.json")));
+  const auto again = nlohmann::json::parse(test::read_file(dir.file("again.json")));
   CHECK(again == original);
   CHECK(again["schema_version"] == trace::Document::kSchemaVersion);
 }
 
 TEST_CASE("an unfolded export beyond Mermaid's limits warns and names --fold; folded exports do not") {
-  TempDir dir;
+  test::TempDir dir("export");
   const auto unfolded =
       run_cli("export --model openllama-3b --meta --prompt-len 7 --steps 1 --unfold -o " + dir.file("u.mmd"));
   CHECK(unfolded.exit_code == 0);
@@ -61,7 +53,7 @@ TEST_CASE("an unfolded export beyond Mermaid's limits warns and names --fold; fo
 }
 
 TEST_CASE("export and compare errors name the flag or file, on one line, with a non-zero exit") {
-  TempDir dir;
+  test::TempDir dir("export");
   const std::vector<std::pair<std::string, std::string>> cases{
       {"export --from " + dir.file("missing.json"), "--from " + dir.file("missing.json") + ": cannot open the file"},
       {"export --from " + dir.file("missing.json") + " --model seed-tiny", "--model describes a new run"},
@@ -81,11 +73,11 @@ TEST_CASE("export and compare errors name the flag or file, on one line, with a 
 }
 
 TEST_CASE("compare counts multiply-accumulates that match the model's arithmetic") {
-  TempDir dir;
+  test::TempDir dir("export");
   const CliResult r = run_cli("compare --model seed-tiny --prompt 12,81,92,52,65 --steps 4 --format json -o " +
                               dir.file("c.json"));
   REQUIRE(r.exit_code == 0);
-  const auto j = nlohmann::json::parse(test::read_text_file(dir.file("c.json")));
+  const auto j = nlohmann::json::parse(test::read_file(dir.file("c.json")));
   CHECK(j["tokens_agree"] == true);
   REQUIRE(j["tokens"].size() == 4);
   // seed-tiny: hidden 256, intermediate 512, 2 layers, 4 heads of 64, vocab 100. A pass over t new tokens
@@ -118,7 +110,7 @@ TEST_CASE("the committed seed-tiny example is what the binary draws now") {
   const std::string command = std::string(KVSCOPE_SOURCE_DIR) + "/scripts/update-examples --check " + KVSCOPE_CLI;
   const int status = std::system(command.c_str());
   CHECK(WEXITSTATUS(status) == 0);
-  const std::string doc = test::read_text_file(std::string(KVSCOPE_SOURCE_DIR) + "/docs/seed-tiny-graph.md");
+  const std::string doc = test::read_file(std::string(KVSCOPE_SOURCE_DIR) + "/docs/seed-tiny-graph.md");
   const auto graph = test::read_mermaid(test::mermaid_block(doc));
   CHECK(graph.unread.empty());
   CHECK(graph.nodes.at("query_states").shape == "4, 1, 64");
@@ -126,11 +118,11 @@ TEST_CASE("the committed seed-tiny example is what the binary draws now") {
 }
 
 TEST_CASE("both modes side by side draw the uncached passes of the cached side's tokens") {
-  TempDir dir;
+  test::TempDir dir("export");
   auto subgraphs = [&](const std::string& flags) {
     const CliResult r = run_cli("export --mode both --steps 3 " + flags + " -o " + dir.file("g.mmd"));
     REQUIRE(r.exit_code == 0);
-    return test::read_mermaid(test::read_text_file(dir.file("g.mmd"))).subgraphs;
+    return test::read_mermaid(test::read_file(dir.file("g.mmd"))).subgraphs;
   };
   using Titles = std::vector<std::string>;
   CHECK(subgraphs("") == Titles{"cached: the KV cache keeps past keys and values", "prefill with the first 4 tokens",

@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
-#include <filesystem>
 
 #include "hand_built_run.h"
+#include "tests/support/temp_dir.h"
 #include "trace/atomic_file.h"
 #include "trace/export_dot.h"
 
@@ -59,14 +59,13 @@ TEST_CASE("Graphviz renders the DOT export, folded, unfolded and side by side") 
   const trace::Graph unfolded = trace::build_graph(cached, unfold);
   const trace::Graph full = trace::build_graph(uncached, {});
   const std::vector<trace::GraphPart> parts{trace::mode_part(cached, folded), trace::mode_part(uncached, full)};
-  const auto dir = std::filesystem::temp_directory_path() / ("kvscope-dot-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const test::TempDir dir("dot");
   const std::vector<std::pair<std::string, std::string>> files{
       {"folded.dot", trace::export_dot(cached, folded, trace::Labels::Zh)},
       {"unfolded.dot", trace::export_dot(cached, unfolded, trace::Labels::En)},
       {"both.dot", trace::export_dot(parts, trace::Labels::En)}};
   for (const auto& [name, text] : files) {
-    const std::string path = (dir / name).string();
+    const std::string path = dir.file(name);
     trace::write_file_atomically(path, text);
     const auto [status, out] = run_dot(path);
     INFO(name << ": " << out.substr(0, 400));
@@ -75,5 +74,4 @@ TEST_CASE("Graphviz renders the DOT export, folded, unfolded and side by side") 
     CHECK(out.find("class=\"cluster\"") != std::string::npos);
     CHECK(out.find("Warning") == std::string::npos);
   }
-  std::filesystem::remove_all(dir);
 }

@@ -6,7 +6,7 @@
 
 #include "app/common/recording.h"
 #include "core/model_source.h"
-#include "mermaid_reader.h"
+#include "tests/support/seed_notes.h"
 #include "trace/export_mermaid.h"
 
 using namespace kvscope;
@@ -43,7 +43,7 @@ bool path_through_skipped(const test::MermaidGraph& g, const std::string& from, 
 }  // namespace
 
 TEST_CASE("the folded zh export of the seed scenario draws seed 000's nodes, shapes, edges and subgraphs") {
-  const test::MermaidGraph seed = test::read_mermaid(test::mermaid_block(test::read_text_file(test::seed_000_path())));
+  const test::MermaidGraph seed = test::seed_000_graph();
   REQUIRE(seed.nodes.size() == 42);  // what the sketch draws: the reader missed none
   REQUIRE(seed.unread.empty());
 
