@@ -36,7 +36,7 @@ void add_compare_command(CLI::App& app) {
                      ->check(CLI::IsMember({"table", "json", "csv"}))
                      ->capture_default_str();
   cmd->add_flag("--csv", f->csv, "the same as --format csv, for plotting")->excludes(format);
-  cmd->add_option("--output,-o", f->output, "file to write (atomically); standard output when absent");
+  add_output_flag(*cmd, f->output);
   cmd->callback([f, cmd] {
     const trace::Document doc = load_runs(*cmd, f->input, {core::CacheMode::Cached, core::CacheMode::Uncached});
     const trace::Comparison c = trace::compare_runs(doc.runs[0], doc.runs[1], doc.meta);

@@ -37,7 +37,7 @@ void add_export_command(CLI::App& app) {
   cmd->add_option("--mode", f->mode, "cached, uncached, or both side by side")
       ->check(CLI::IsMember({"cached", "uncached", "both"}))
       ->capture_default_str();
-  cmd->add_option("--output,-o", f->output, "file to write (atomically); standard output when absent");
+  add_output_flag(*cmd, f->output);
   cmd->callback([f, cmd] {
     if (f->format == "json") reject_graph_flags(*cmd, f->format);
     const trace::Document doc = load_runs(*cmd, f->input, modes_of(f->mode));

@@ -39,7 +39,7 @@ void add_trace_command(CLI::App& app) {
       ->check(CLI::IsMember({"json", "text", "mermaid", "dot"}))
       ->capture_default_str();
   add_graph_flags(*cmd, flags->graph);
-  cmd->add_option("--output,-o", flags->output, "file to write (atomically); standard output when absent");
+  add_output_flag(*cmd, flags->output);
   cmd->callback([flags, cmd] {
     if (flags->format == "json" || flags->format == "text") reject_graph_flags(*cmd, flags->format);
     app::RunSpec spec = flags->spec;

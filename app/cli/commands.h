@@ -9,6 +9,9 @@ namespace kvscope::cli {
 // --model --seed --prompt --prompt-len --batch --new-tokens --prefill --meta: how every command describes a run.
 void add_run_flags(CLI::App& cmd, app::RunSpec& spec);
 
+// --output, -o: the file trace::write_output writes; standard output when absent.
+void add_output_flag(CLI::App& cmd, std::string& path);
+
 // Loads the model of `spec` (meta when asked) and records one run in `mode` into a trace::Run.
 // Throws std::runtime_error / std::invalid_argument with a message naming the flag or file at fault.
 struct RecordedRuns {

@@ -36,6 +36,10 @@ void add_run_flags(CLI::App& cmd, app::RunSpec& spec) {
   cmd.add_flag("--meta", spec.meta, "shapes only: no weights, no arithmetic (any model size traces instantly)");
 }
 
+void add_output_flag(CLI::App& cmd, std::string& path) {
+  cmd.add_option("--output,-o", path, "file to write (atomically); standard output when absent");
+}
+
 RecordedRuns record_runs(const app::RunSpec& spec, const std::vector<core::CacheMode>& modes) {
   const core::ModelSource source = core::resolve_model(spec.model);
   app::RunSpec effective = spec;
