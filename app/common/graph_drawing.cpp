@@ -16,7 +16,7 @@ GraphDrawing draw_graph(std::span<const DrawnRun> runs, const std::string& forma
     try {
       graphs.push_back(trace::build_graph(*r.run, {.fold = style.fold, .layer = style.layer, .steps = r.steps}));
     } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument("the " + r.run->mode + " run: " + e.what());
+      throw std::invalid_argument("the " + std::string(trace::cache_mode_name(r.run->mode)) + " run: " + e.what());
     }
     parts.push_back(trace::mode_part(*r.run, graphs.back()));
   }

@@ -83,15 +83,11 @@ TextMetrics estimated_text_metrics() {
   return m;
 }
 
-PaneView build_pane_view(const trace::Run& run, int step, const ViewOptions& options, LayoutCache& cache,
-                         const TextMetrics& metrics) {
-  PaneView view;
-  if (step < 0) return view;
-  view.step = step;
-  const std::vector<int> steps = steps_drawn(run, step, options.with_prefill);
-  const trace::Graph folded = trace::build_graph(run, {.fold = true, .layer = options.fold ? options.layer : 0, .steps = steps});
-  view.layers = folded.layers;
+namespace {
 
+// What Graphviz lays out: the folded graph's nodes (keyed across steps), edges and subgraphs.
+LayoutInput layout_input(const trace::Run& run, const trace::Graph& folded, int step, const ViewOptions& options,
+                         const TextMetrics& metrics) {
   LayoutInput input;
   for (const auto& n : folded.nodes) {
     const trace::Event& e = run.events.at(n.event);
@@ -104,29 +100,28 @@ PaneView build_pane_view(const trace::Run& run, int step, const ViewOptions& opt
     input.clusters.push_back({std::string(trace::phase_name(c.phase)) +
                                   (c.phase == trace::Phase::Prefill ? "" : std::to_string(c.step - step)),
                               trace::cluster_title(c, options.labels)});
-  const Layout& layout = cache.get(input);
-  view.layout_key = std::to_string(std::hash<std::string>{}(input.structure_key())) + (options.fold ? "f" : "u");
+  return input;
+}
 
-  std::set<trace::Op> ops;
-  if (options.fold) {
-    for (size_t i = 0; i < folded.nodes.size(); ++i) {
-      NodeView v = make_node(run, folded.nodes[i], options.labels);
-      v.rect = Rect::around(layout.centers[i], input.nodes[i].size);
-      ops.insert(v.op);
-      view.nodes.push_back(std::move(v));
-    }
-    for (size_t i = 0; i < folded.edges.size(); ++i)
-      view.edges.push_back({folded.edges[i].from, folded.edges[i].to, layout.edge_paths[i], input.edges[i].label,
-                            layout.edge_label_pos[i]});
-    for (size_t i = 0; i < folded.clusters.size(); ++i)
-      view.clusters.push_back({input.clusters[i].title, layout.cluster_boxes[i]});
-    view.bounds = layout.bounds;
-    view.ops.assign(ops.begin(), ops.end());
-    return view;
+void place_folded(const trace::Run& run, const trace::Graph& folded, const LayoutInput& input, const Layout& layout,
+                  trace::Labels labels, PaneView& view) {
+  for (size_t i = 0; i < folded.nodes.size(); ++i) {
+    NodeView v = make_node(run, folded.nodes[i], labels);
+    v.rect = Rect::around(layout.centers[i], input.nodes[i].size);
+    view.nodes.push_back(std::move(v));
   }
+  for (size_t i = 0; i < folded.edges.size(); ++i)
+    view.edges.push_back({folded.edges[i].from, folded.edges[i].to, layout.edge_paths[i], input.edges[i].label,
+                          layout.edge_label_pos[i]});
+  for (size_t i = 0; i < folded.clusters.size(); ++i)
+    view.clusters.push_back({input.clusters[i].title, layout.cluster_boxes[i]});
+  view.bounds = layout.bounds;
+}
 
-  // Unfolded: every layer has the folded layer's structure, so its block is laid out once and repeated
-  // below itself; what follows the layers moves down by the extra blocks.
+// Unfolded: every layer has the folded layer's structure, so its block is laid out once and repeated
+// below itself; what follows the layers moves down by the extra blocks.
+void place_unfolded(const trace::Run& run, const std::vector<int>& steps, int step, const trace::Graph& folded,
+                    const LayoutInput& input, const Layout& layout, trace::Labels labels, PaneView& view) {
   std::map<std::string, int> folded_of_key;
   std::optional<Rect> block;
   for (size_t i = 0; i < folded.nodes.size(); ++i) {
@@ -151,10 +146,9 @@ PaneView build_pane_view(const trace::Run& run, int step, const ViewOptions& opt
   for (const auto& n : unfolded.nodes) {
     const trace::Event& e = run.events.at(n.event);
     const int fi = folded_of_key.at(node_key(e, step));
-    NodeView v = make_node(run, n, options.labels);
+    NodeView v = make_node(run, n, labels);
     shift.push_back(shift_of(e, layout.centers[fi]));
     v.rect = Rect::around(layout.centers[fi] + Vec2{0, shift.back()}, input.nodes[fi].size);
-    ops.insert(v.op);
     folded_index.push_back(fi);
     view.nodes.push_back(std::move(v));
   }
@@ -177,6 +171,28 @@ PaneView build_pane_view(const trace::Run& run, int step, const ViewOptions& opt
   }
   view.bounds = layout.bounds;
   view.bounds.max.y += tail_shift;
+}
+
+}  // namespace
+
+PaneView build_pane_view(const trace::Run& run, int step, const ViewOptions& options, LayoutCache& cache,
+                         const TextMetrics& metrics) {
+  PaneView view;
+  if (step < 0) return view;
+  view.step = step;
+  const std::vector<int> steps = steps_drawn(run, step, options.with_prefill);
+  const trace::Graph folded =
+      trace::build_graph(run, {.fold = true, .layer = options.fold ? options.layer : 0, .steps = steps});
+  view.layers = folded.layers;
+  const LayoutInput input = layout_input(run, folded, step, options, metrics);
+  const Layout& layout = cache.get(input);
+  view.layout_key = std::to_string(std::hash<std::string>{}(input.structure_key())) + (options.fold ? "f" : "u");
+  if (options.fold)
+    place_folded(run, folded, input, layout, options.labels, view);
+  else
+    place_unfolded(run, steps, step, folded, input, layout, options.labels, view);
+  std::set<trace::Op> ops;
+  for (const NodeView& n : view.nodes) ops.insert(n.op);
   view.ops.assign(ops.begin(), ops.end());
   return view;
 }
