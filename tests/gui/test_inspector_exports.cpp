@@ -90,7 +90,7 @@ TEST_CASE("exports write Mermaid, DOT and JSON files that hold the drawn graph")
   CHECK(d.find("pos_key_states") != std::string::npos);
   const auto doc = kvscope::trace::document_from_json(nlohmann::json::parse(read_file(json)));
   REQUIRE(doc.runs.size() == 2);  // side by side exports both runs
-  CHECK(doc.runs[0].mode == "cached");
+  CHECK(doc.runs[0].mode == kvscope::trace::CacheMode::Cached);
   CHECK(doc.runs[0].events.size() == run_of(app, Side::Cached).events.size());
 }
 
