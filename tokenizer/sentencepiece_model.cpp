@@ -3,6 +3,8 @@
 // the reference.
 #include <sentencepiece_processor.h>
 
+#include <cctype>
+
 #include "tokenizer/internal.h"
 #include "tokenizer/tokenizer.h"
 
@@ -17,7 +19,14 @@ class SentencePieceTokenizer : public Tokenizer {
     if (bytes.empty()) throw TokenizerError(file.string() + ": empty file, not a SentencePiece model");
     const auto status = sp_.LoadFromSerializedProto(bytes);
     if (!status.ok()) {
-      throw TokenizerError(file.string() + ": not a valid SentencePiece model (" + status.ToString() + ")");
+      std::string why = status.ToString();
+      if (why.find("ParseFromArray") != std::string::npos)
+        why = "its protobuf does not parse: truncated or not a tokenizer.model";
+      while (!why.empty() && std::isspace(static_cast<unsigned char>(why.back()))) why.pop_back();
+      for (char& c : why) {
+        if (c == '\n') c = ' ';
+      }
+      throw TokenizerError(file.string() + ": not a valid SentencePiece model (" + why + ")");
     }
     if (sp_.GetPieceSize() <= 0) throw TokenizerError(file.string() + ": SentencePiece model without pieces");
     const auto config = detail::read_tokenizer_config(file.parent_path());
