@@ -111,10 +111,10 @@ void BM_Copy(benchmark::State& state) {
     std::memcpy(dst.data(), src.data(), bytes);
     benchmark::ClobberMemory();
   }
-  state.counters["read+write GB/s"] =
-      benchmark::Counter(2.0 * static_cast<double>(bytes) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
-  state.counters["read GB/s"] =
-      benchmark::Counter(static_cast<double>(bytes) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.counters["read+write GB/s"] = benchmark::Counter(2.0 * static_cast<double>(bytes) * state.iterations() / 1e9,
+                                                         benchmark::Counter::kIsRate);
+  state.counters["read GB/s"] = benchmark::Counter(static_cast<double>(bytes) * state.iterations() / 1e9,
+                                                   benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Copy)->Unit(benchmark::kMillisecond);
 

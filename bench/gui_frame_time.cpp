@@ -5,8 +5,8 @@
 // rasteriser and says little about a real GPU.
 #include <benchmark/benchmark.h>
 
-#include <imgui.h>
 #include <GL/gl.h>
+#include <imgui.h>
 #include <imgui_impl_opengl3.h>
 
 #include <cstdio>
@@ -31,7 +31,8 @@ std::unique_ptr<AppState> make_app(const std::string& model, int prompt_len, con
   spec.model = model;
   spec.prompt_len = prompt_len;
   spec.new_tokens = 4;
-  TextMetrics metrics{[](std::string_view s) { return g_fonts->measure_graph_text(s); }, g_fonts->graph_font_size() * 1.15f};
+  TextMetrics metrics{[](std::string_view s) { return g_fonts->measure_graph_text(s); },
+                      g_fonts->graph_font_size() * 1.15f};
   auto app = std::make_unique<AppState>(spec, metrics);
   for (const auto& c : parse_script(script)) run_command(*app, c);
   return app;
@@ -61,16 +62,21 @@ void run_frames(benchmark::State& state, const std::string& model, int prompt_le
 }
 
 const char* kSeedTiny = "prefill; step; step; view compare";
-// The seed 000 scenario (prefill and first decode step beside the uncached pass), every layer, fitted (everything on screen, the worst case for drawing).
+// The seed 000 scenario (prefill and first decode step beside the uncached pass), every layer, fitted (everything on
+// screen, the worst case for drawing).
 const char* kOpenLlamaFit = "prefill; step; show-prefill on; unfold; view compare";
 // The same zoomed to reading size: text on, most nodes culled.
 const char* kOpenLlamaZoomed = "prefill; step; show-prefill on; unfold; view compare; zoom 30";
 
 void BM_FrameFoldedSeedTiny_ui(benchmark::State& s) { run_frames(s, "seed-tiny", 5, kSeedTiny, false); }
 void BM_FrameUnfoldedOpenLlama3b_fit_ui(benchmark::State& s) { run_frames(s, "openllama-3b", 7, kOpenLlamaFit, false); }
-void BM_FrameUnfoldedOpenLlama3b_zoomed_ui(benchmark::State& s) { run_frames(s, "openllama-3b", 7, kOpenLlamaZoomed, false); }
+void BM_FrameUnfoldedOpenLlama3b_zoomed_ui(benchmark::State& s) {
+  run_frames(s, "openllama-3b", 7, kOpenLlamaZoomed, false);
+}
 void BM_FrameFoldedSeedTiny_with_gl(benchmark::State& s) { run_frames(s, "seed-tiny", 5, kSeedTiny, true); }
-void BM_FrameUnfoldedOpenLlama3b_fit_with_gl(benchmark::State& s) { run_frames(s, "openllama-3b", 7, kOpenLlamaFit, true); }
+void BM_FrameUnfoldedOpenLlama3b_fit_with_gl(benchmark::State& s) {
+  run_frames(s, "openllama-3b", 7, kOpenLlamaFit, true);
+}
 
 // Graphviz on the folded openllama-3b decode step (what the cache spares every later step), then the
 // unfolded view built from it.

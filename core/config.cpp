@@ -21,9 +21,9 @@ void read_key(const json& j, const char* key, T& out, const std::string& source,
     if (required) throw ConfigError(source + ": missing field '" + std::string(key) + "'");
     return;
   }
-  const bool ok = std::is_same_v<T, bool>     ? it->is_boolean()
-                  : std::is_integral_v<T>     ? it->is_number_integer()
-                                              : it->is_number();
+  const bool ok = std::is_same_v<T, bool> ? it->is_boolean()
+                  : std::is_integral_v<T> ? it->is_number_integer()
+                                          : it->is_number();
   if (!ok) throw ConfigError(source + ": field '" + std::string(key) + "' has the wrong type: " + it->dump());
   out = it->get<T>();
 }
@@ -57,13 +57,15 @@ void LlamaConfig::validate(const std::string& source) const {
   positive("max_position_embeddings", max_position_embeddings);
   if (head_dim < 0) throw ConfigError(source + ": field 'head_dim' must be positive, got " + std::to_string(head_dim));
   if (head_dim == 0 && hidden_size % num_attention_heads != 0)
-    throw ConfigError(source + ": hidden_size " + std::to_string(hidden_size) + " is not divisible by num_attention_heads " +
-                      std::to_string(num_attention_heads) + " (set head_dim to choose the head size)");
+    throw ConfigError(source + ": hidden_size " + std::to_string(hidden_size) +
+                      " is not divisible by num_attention_heads " + std::to_string(num_attention_heads) +
+                      " (set head_dim to choose the head size)");
   if (num_attention_heads % num_key_value_heads != 0)
     throw ConfigError(source + ": num_attention_heads " + std::to_string(num_attention_heads) +
                       " is not divisible by num_key_value_heads " + std::to_string(num_key_value_heads));
   if (head_size() % 2 != 0)
-    throw ConfigError(source + ": the head size " + std::to_string(head_size()) + " must be even for rotary embeddings");
+    throw ConfigError(source + ": the head size " + std::to_string(head_size()) +
+                      " must be even for rotary embeddings");
   if (!(rms_norm_eps > 0)) throw ConfigError(source + ": field 'rms_norm_eps' must be positive");
   if (!(rope_theta > 0)) throw ConfigError(source + ": field 'rope_theta' must be positive");
 }

@@ -67,7 +67,8 @@ class Emitter {
   }
 
  private:
-  trace::EventSpec make(trace::Tensor key, trace::Op op, const Layout& layout, std::initializer_list<int> inputs) const {
+  trace::EventSpec make(trace::Tensor key, trace::Op op, const Layout& layout,
+                        std::initializer_list<int> inputs) const {
     trace::EventSpec spec;
     spec.tensor = key;
     spec.op = op;

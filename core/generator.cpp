@@ -24,7 +24,8 @@ Generator::Generator(LlamaModel& model, std::vector<std::vector<int32_t>> prompt
   for (size_t b = 0; b < sequences_.size(); ++b) {
     if (static_cast<int>(sequences_[b].size()) != prompt_len_)
       throw std::invalid_argument("prompt " + std::to_string(b) + " has " + std::to_string(sequences_[b].size()) +
-                                  " tokens, prompt 0 has " + std::to_string(prompt_len_) + ": a batch needs equal lengths");
+                                  " tokens, prompt 0 has " + std::to_string(prompt_len_) +
+                                  ": a batch needs equal lengths");
   }
   c.check_token_ids(sequences_);
   if (options_.new_tokens < 1) throw std::invalid_argument("the number of tokens to generate must be at least 1");
@@ -95,16 +96,16 @@ StepResult Generator::cached_step() {
   std::vector<int32_t> ids;
   if (step_ == 0) {
     const std::vector<int32_t> prompt = column(0, prompt_len_);
-    const int all =
-        emit.ids(Tensor::prompt_ids, Op::Input, prompt.data(), Layout(prompt_len_, {{prompt_len_, 1, Axis::InputTokens}}), {});
+    const int all = emit.ids(Tensor::prompt_ids, Op::Input, prompt.data(),
+                             Layout(prompt_len_, {{prompt_len_, 1, Axis::InputTokens}}), {});
     const int n_prefill = options_.prefill == PrefillScheme::All ? prompt_len_ : prompt_len_ - 1;
     ids = column(0, n_prefill);
-    in.ids_event =
-        emit.ids(Tensor::input_ids, Op::Slice, ids.data(), Layout(n_prefill, {{n_prefill, 1, Axis::PrefillTokens}}), {all});
+    in.ids_event = emit.ids(Tensor::input_ids, Op::Slice, ids.data(),
+                            Layout(n_prefill, {{n_prefill, 1, Axis::PrefillTokens}}), {all});
     if (options_.prefill == PrefillScheme::AllButLast) {
       const std::vector<int32_t> last = column(prompt_len_ - 1, 1);
-      predict_ids_event_ =
-          emit.ids(Tensor::last_prompt_ids, Op::Slice, last.data(), Layout(1, {{1, 1, Axis::PredictTokens}}), {all});
+      predict_ids_event_ = emit.ids(Tensor::last_prompt_ids, Op::Slice, last.data(),
+                                    Layout(1, {{1, 1, Axis::PredictTokens}}), {all});
     }
     in.phase = Phase::Prefill;
     in.tokens = n_prefill;
@@ -114,8 +115,8 @@ StepResult Generator::cached_step() {
     ids = column(fed, 1);
     // Step 1 of all-but-last reads the predict_input_ids split off at step 0, as seed 000 draws it.
     if (options_.prefill == PrefillScheme::All || step_ > 1)
-      predict_ids_event_ = emit.ids(Tensor::input_ids, Op::Feedback, ids.data(), Layout(1, {{1, 1, Axis::PredictTokens}}),
-                                    {last_next_tokens_event_});
+      predict_ids_event_ = emit.ids(Tensor::input_ids, Op::Feedback, ids.data(),
+                                    Layout(1, {{1, 1, Axis::PredictTokens}}), {last_next_tokens_event_});
     in.ids_event = predict_ids_event_;
     in.phase = Phase::Decode;
     in.tokens = 1;
@@ -133,7 +134,8 @@ StepResult Generator::cached_step() {
   if (in.predict) {
     r.logits_shape = {batch_, in.tokens, c.vocab_size};
     finish(r, model_, out, batch_);
-    for (int b = 0; b < batch_; ++b) sequences_[static_cast<size_t>(b)].push_back(out.next_tokens[static_cast<size_t>(b)]);
+    for (int b = 0; b < batch_; ++b)
+      sequences_[static_cast<size_t>(b)].push_back(out.next_tokens[static_cast<size_t>(b)]);
     r.record.generated_index = generated_++;
     last_next_tokens_event_ = out.next_tokens_event;
   }
@@ -148,7 +150,8 @@ StepResult Generator::uncached_step() {
   Emitter emit(sink_, step_, Phase::Full, batch_, model_.meta());
   // Every step re-reads the whole sequence: the previous one grown by the token just predicted.
   last_input_ids_event_ = emit.ids(Tensor::input_ids, step_ == 0 ? Op::Input : Op::Concat, ids.data(),
-                                   Layout(S, {{S, 1, Axis::InputTokens}}), {last_input_ids_event_, last_next_tokens_event_});
+                                   Layout(S, {{S, 1, Axis::InputTokens}}),
+                                   {last_input_ids_event_, last_next_tokens_event_});
   PassInput in;
   in.phase = Phase::Full;
   in.step = step_;
@@ -164,7 +167,8 @@ StepResult Generator::uncached_step() {
   r.logits_shape = {batch_, S, c.vocab_size};
   r.attn_shape = {batch_, c.num_attention_heads, S, S};
   finish(r, model_, out, batch_);
-  for (int b = 0; b < batch_; ++b) sequences_[static_cast<size_t>(b)].push_back(out.next_tokens[static_cast<size_t>(b)]);
+  for (int b = 0; b < batch_; ++b)
+    sequences_[static_cast<size_t>(b)].push_back(out.next_tokens[static_cast<size_t>(b)]);
   r.record.generated_index = generated_++;
   last_next_tokens_event_ = out.next_tokens_event;
   return r;

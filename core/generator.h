@@ -35,8 +35,7 @@ class Generator {
  public:
   // prompts: batch x N ids (all the same length N >= 1; N >= 2 for the all-but-last scheme).
   // Throws std::invalid_argument naming the problem (ids out of vocab, too long for max_position_embeddings, ...).
-  Generator(LlamaModel& model, std::vector<std::vector<int32_t>> prompts, GenerationOptions options,
-            trace::Sink* sink);
+  Generator(LlamaModel& model, std::vector<std::vector<int32_t>> prompts, GenerationOptions options, trace::Sink* sink);
 
   bool done() const;
   StepResult step();
@@ -57,7 +56,7 @@ class Generator {
   std::optional<KvCache> cache_;
   int step_ = 0;
   int generated_ = 0;
-  int predict_ids_event_ = -1;   // the ids the next decode step starts from
+  int predict_ids_event_ = -1;  // the ids the next decode step starts from
   int last_input_ids_event_ = -1;
   int last_next_tokens_event_ = -1;
 };

@@ -41,7 +41,8 @@ std::map<std::string, std::string> read_weight_map(const std::string& index_path
   }
   std::map<std::string, std::string> map;
   for (const auto& [tensor, shard] : index["weight_map"].items()) {
-    if (!shard.is_string()) throw WeightsError(index_path + ": weight_map entry for '" + tensor + "' is not a file name");
+    if (!shard.is_string())
+      throw WeightsError(index_path + ": weight_map entry for '" + tensor + "' is not a file name");
     map[tensor] = shard.get<std::string>();
   }
   return map;
@@ -128,8 +129,9 @@ LlamaWeights load_hf_weights(const std::string& dir, const LlamaConfig& config) 
   for (const NamedTensor& wanted : named_tensors(weights)) {
     const auto [file, info] = checkpoint.locate(wanted.name);
     if (info->shape != wanted.shape) {
-      throw WeightsError(file->path() + ": tensor '" + wanted.name + "' has shape " + trace::bracketed_list(info->shape) +
-                         ", the config expects " + trace::bracketed_list(wanted.shape));
+      throw WeightsError(file->path() + ": tensor '" + wanted.name + "' has shape " +
+                         trace::bracketed_list(info->shape) + ", the config expects " +
+                         trace::bracketed_list(wanted.shape));
     }
     file->read_into(*info, std::span<float>(wanted.data, numel(wanted.shape)));
   }
@@ -140,7 +142,8 @@ void save_hf_weights(const std::string& dir, const LlamaConfig& config, LlamaWei
   // A mismatch would save a directory that loads with a different head than the one saved.
   if (weights.tied != config.tie_word_embeddings) {
     throw WeightsError(dir + ": the weights are " + (weights.tied ? "" : "not ") +
-                       "tied but the config's tie_word_embeddings is " + (config.tie_word_embeddings ? "true" : "false"));
+                       "tied but the config's tie_word_embeddings is " +
+                       (config.tie_word_embeddings ? "true" : "false"));
   }
   std::error_code ec;
   fs::create_directories(dir, ec);

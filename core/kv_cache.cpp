@@ -57,7 +57,8 @@ int64_t KvCache::allocated_bytes() const { return used_bytes(max_len_); }
 
 int64_t KvCache::used_bytes(int length) const {
   // keys and values, every layer and sequence, float32
-  return 2LL * layers_ * batch_ * kv_heads_ * static_cast<int64_t>(length) * head_size_ * static_cast<int64_t>(sizeof(float));
+  return 2LL * layers_ * batch_ * kv_heads_ * static_cast<int64_t>(length) * head_size_ *
+         static_cast<int64_t>(sizeof(float));
 }
 
 }  // namespace kvscope::core

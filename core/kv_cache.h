@@ -26,8 +26,8 @@ class KvCache {
   const float* values(int layer) const;
   int64_t layer_stride_b() const { return static_cast<int64_t>(kv_heads_) * max_len_ * head_size_; }
 
-  int64_t allocated_bytes() const;          // what the run reserved
-  int64_t used_bytes(int length) const;     // what `length` positions occupy
+  int64_t allocated_bytes() const;       // what the run reserved
+  int64_t used_bytes(int length) const;  // what `length` positions occupy
   int64_t used_bytes() const { return used_bytes(length_); }
 
   // Trace ids of the events that hold each layer's key and value history, -1 before any.

@@ -133,8 +133,7 @@ const LlamaWeights& no_weights() {
 // code reads like the math: compute a tensor, then name it.
 class Pass {
  public:
-  Pass(const LlamaConfig& c, const LlamaWeights* w, RunState& s, const PassInput& in, KvCache* cache,
-       trace::Sink* sink)
+  Pass(const LlamaConfig& c, const LlamaWeights* w, RunState& s, const PassInput& in, KvCache* cache, trace::Sink* sink)
       : c_(c),
         w_(w ? *w : no_weights()),
         s_(s),
@@ -166,8 +165,8 @@ class Pass {
     const LayerWeights& w = compute_ ? w_.layers[static_cast<size_t>(l)] : no_layer_weights();
     const int positions = emit_.ids(Tensor::position_ids, Op::Position, s_.positions.data(), lay_.ids,
                                     {cache_ ? cache_->key_event[static_cast<size_t>(l)] : -1});
-    const int embeds =
-        emit_(Tensor::input_embeds, l == 0 ? Op::Embedding : Op::Identity, s_.x.data(), lay_.hidden, {hidden});
+    const int embeds = emit_(Tensor::input_embeds, l == 0 ? Op::Embedding : Op::Identity, s_.x.data(), lay_.hidden,
+                             {hidden});
 
     rms_norm(s_.x, w.input_layernorm, s_.xn);
     const int normed = emit_(Tensor::input_layernormed, Op::RmsNorm, s_.xn.data(), lay_.hidden, {embeds});
@@ -176,8 +175,8 @@ class Pass {
     const int attn_output = emit_(Tensor::attn_output, Op::Add, s_.x.data(), lay_.hidden, {embeds, projected});
 
     rms_norm(s_.x, w.post_attention_layernorm, s_.xn);
-    const int post_normed =
-        emit_(Tensor::attn_output_layernormed, Op::RmsNorm, s_.xn.data(), lay_.hidden, {attn_output});
+    const int post_normed = emit_(Tensor::attn_output_layernormed, Op::RmsNorm, s_.xn.data(), lay_.hidden,
+                                  {attn_output});
     const int down = mlp(w, post_normed);
     add(s_.x, s_.down);
     const int out = emit_(Tensor::layer_output, Op::Add, s_.x.data(), lay_.hidden, {attn_output, down});
@@ -194,8 +193,8 @@ class Pass {
     greedy_next_tokens();
     PassOutput out;
     out.next_tokens = std::span<const int32_t>(s_.next_tokens.data(), static_cast<size_t>(B_));
-    out.next_tokens_event =
-        emit_.ids(Tensor::next_tokens, Op::Argmax, s_.next_tokens.data(), lay_.per_sequence, {logits});
+    out.next_tokens_event = emit_.ids(Tensor::next_tokens, Op::Argmax, s_.next_tokens.data(), lay_.per_sequence,
+                                      {logits});
     return out;
   }
 
@@ -221,8 +220,8 @@ class Pass {
     }
 
     scaled_scores();
-    const int unmasked =
-        emit_(Tensor::unmasked_attn_weights, Op::Matmul, s_.scores.data(), lay_.scores, {pos_query, keys});
+    const int unmasked = emit_(Tensor::unmasked_attn_weights, Op::Matmul, s_.scores.data(), lay_.scores,
+                               {pos_query, keys});
     int logits_in = unmasked;
     if (in_.phase != Phase::Decode) {  // a decode step's one query may see every position: no mask
       causal_mask();

@@ -19,10 +19,10 @@ struct PassInput {
   trace::Phase phase = trace::Phase::Prefill;  // Prefill/Decode use and fill the cache; Full uses none
   int step = 0;
   int batch = 1;
-  int tokens = 0;                 // T
-  std::span<const int32_t> ids;   // [batch, T], row-major
-  int ids_event = -1;             // the trace event holding these ids
-  bool predict = true;            // compute logits and next tokens (a cached prefill of all-but-last does not)
+  int tokens = 0;                // T
+  std::span<const int32_t> ids;  // [batch, T], row-major
+  int ids_event = -1;            // the trace event holding these ids
+  bool predict = true;           // compute logits and next tokens (a cached prefill of all-but-last does not)
 };
 
 // Views into the model's buffers, valid until the next forward: the decode loop allocates nothing.

@@ -10,9 +10,9 @@ class Rng {
  public:
   explicit Rng(uint64_t seed) : state_(seed) {}
   uint64_t next_u64();
-  double uniform();                  // [0, 1), 53 bits
-  uint32_t below(uint32_t n);        // [0, n)
-  double normal();                   // mean 0, std 1
+  double uniform();            // [0, 1), 53 bits
+  uint32_t below(uint32_t n);  // [0, n)
+  double normal();             // mean 0, std 1
 
  private:
   uint64_t state_;

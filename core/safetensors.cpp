@@ -114,9 +114,9 @@ using nlohmann::json;
 // so files holding tensors kvscope does not convert still pass the layout checks.
 std::optional<uint64_t> dtype_bits(const std::string& name) {
   static const std::map<std::string, uint64_t> bits = {
-      {"BOOL", 8}, {"F4", 4}, {"F6_E2M3", 6}, {"F6_E3M2", 6}, {"U8", 8}, {"I8", 8}, {"F8_E5M2", 8},
-      {"F8_E4M3", 8}, {"F8_E8M0", 8}, {"I16", 16}, {"U16", 16}, {"F16", 16}, {"BF16", 16}, {"I32", 32},
-      {"U32", 32}, {"F32", 32}, {"C64", 64}, {"F64", 64}, {"I64", 64}, {"U64", 64}};
+      {"BOOL", 8},    {"F4", 4},      {"F6_E2M3", 6}, {"F6_E3M2", 6}, {"U8", 8},   {"I8", 8},    {"F8_E5M2", 8},
+      {"F8_E4M3", 8}, {"F8_E8M0", 8}, {"I16", 16},    {"U16", 16},    {"F16", 16}, {"BF16", 16}, {"I32", 32},
+      {"U32", 32},    {"F32", 32},    {"C64", 64},    {"F64", 64},    {"I64", 64}, {"U64", 64}};
   const auto it = bits.find(name);
   if (it == bits.end()) return std::nullopt;
   return it->second;
@@ -135,7 +135,8 @@ uint64_t read_u64_le(const unsigned char* p) {
 }
 
 uint64_t unsigned_entry(const std::string& path, const std::string& tensor, const json& v, const char* field) {
-  if (!v.is_number_unsigned()) fail(path, tensor, std::string(field) + " must hold non-negative integers, got " + v.dump());
+  if (!v.is_number_unsigned())
+    fail(path, tensor, std::string(field) + " must hold non-negative integers, got " + v.dump());
   return v.get<uint64_t>();
 }
 
@@ -253,8 +254,8 @@ SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
                       "-byte limit");
     }
     if (header_len > size_ - 8) {
-      fail(path_, "header length " + std::to_string(header_len) + " runs past the end of the " +
-                      std::to_string(size_) + "-byte file");
+      fail(path_, "header length " + std::to_string(header_len) + " runs past the end of the " + std::to_string(size_) +
+                      "-byte file");
     }
     data_start_ = 8 + static_cast<size_t>(header_len);
 

@@ -25,8 +25,8 @@ struct LayerWeights {
 struct LlamaWeights {
   Matrix embed_tokens;  // [V, H]
   std::vector<LayerWeights> layers;
-  Vector norm;          // [H]
-  Matrix lm_head;       // [V, H]; empty when tied to embed_tokens
+  Vector norm;     // [H]
+  Matrix lm_head;  // [V, H]; empty when tied to embed_tokens
   bool tied = false;
 
   const Matrix& head() const { return tied ? embed_tokens : lm_head; }

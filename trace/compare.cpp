@@ -21,8 +21,8 @@ std::vector<std::vector<const StepRecord*>> steps_per_token(const Run& run) {
     pending.push_back(&s);
     if (s.generated_index < 0) continue;
     if (s.generated_index != static_cast<int>(out.size()))
-      throw std::invalid_argument(std::string(cache_mode_name(run.mode)) + " run: step " + std::to_string(s.step) + " generates token " +
-                                  std::to_string(s.generated_index) + " out of order");
+      throw std::invalid_argument(std::string(cache_mode_name(run.mode)) + " run: step " + std::to_string(s.step) +
+                                  " generates token " + std::to_string(s.generated_index) + " out of order");
     out.push_back(std::move(pending));
     pending.clear();
   }
@@ -52,9 +52,7 @@ std::vector<ShapeDifference> shape_differences(const Run& cached, const StepReco
   return out;
 }
 
-std::string join_tokens(const std::vector<int>& tokens) {
-  return tokens.empty() ? "-" : join_numbers(tokens, " ");
-}
+std::string join_tokens(const std::vector<int>& tokens) { return tokens.empty() ? "-" : join_numbers(tokens, " "); }
 
 std::string human(double x) {
   static const char* kUnits[] = {"", "k", "M", "G", "T", "P"};
@@ -94,8 +92,8 @@ std::string pad(const std::string& s, size_t width, bool right) {
 }
 
 nlohmann::ordered_json mode_json(const ModeWork& w) {
-  return {{"tokens", w.tokens}, {"tokens_in", w.tokens_in}, {"macs", w.macs},
-          {"kv_cache_bytes", w.kv_cache_bytes}, {"ms", w.ms}, {"steps", w.steps}};
+  return {{"tokens", w.tokens}, {"tokens_in", w.tokens_in}, {"macs", w.macs}, {"kv_cache_bytes", w.kv_cache_bytes},
+          {"ms", w.ms},         {"steps", w.steps}};
 }
 
 std::string csv_field(const std::string& s) {
@@ -179,20 +177,21 @@ std::string comparison_table(const Comparison& c) {
                                               "MACs uncached", "work x", "KV cache", "ms cached", "ms uncached",
                                               "a tensor whose shape differs"}};
   for (const TokenComparison& t : c.tokens) {
-    const double ratio = t.cached.macs > 0 ? static_cast<double>(t.uncached.macs) / static_cast<double>(t.cached.macs) : 0;
+    const double ratio = t.cached.macs > 0 ? static_cast<double>(t.uncached.macs) / static_cast<double>(t.cached.macs)
+                                           : 0;
     // The tensor with the most axes says most: query_states before position_ids.
-    const auto shown = std::max_element(t.differences.begin(), t.differences.end(), [](const auto& a, const auto& b) {
-      return a.cached.size() < b.cached.size();
-    });
+    const auto shown = std::max_element(t.differences.begin(), t.differences.end(),
+                                        [](const auto& a, const auto& b) { return a.cached.size() < b.cached.size(); });
     std::string diff = t.differences.empty() ? "-" : difference_text(*shown);
     if (t.differences.size() > 1) diff += " (+" + std::to_string(t.differences.size() - 1) + " more)";
     if (!t.agree) diff = "TOKENS DISAGREE; " + diff;
     rows.push_back({std::to_string(t.index), ids(t.cached), ids(t.uncached),
-                    std::to_string(t.cached.tokens_in) + "/" + std::to_string(t.uncached.tokens_in), human(t.cached.macs),
-                    human(t.uncached.macs), fixed(ratio, 2), bytes(t.cached.kv_cache_bytes), ms(t.cached.ms),
-                    ms(t.uncached.ms), diff});
+                    std::to_string(t.cached.tokens_in) + "/" + std::to_string(t.uncached.tokens_in),
+                    human(t.cached.macs), human(t.uncached.macs), fixed(ratio, 2), bytes(t.cached.kv_cache_bytes),
+                    ms(t.cached.ms), ms(t.uncached.ms), diff});
   }
-  rows.push_back({"total", "", "", std::to_string(c.cached_total.tokens_in) + "/" + std::to_string(c.uncached_total.tokens_in),
+  rows.push_back({"total", "", "",
+                  std::to_string(c.cached_total.tokens_in) + "/" + std::to_string(c.uncached_total.tokens_in),
                   human(c.cached_total.macs), human(c.uncached_total.macs), fixed(c.work_ratio(), 2),
                   bytes(c.cached_total.kv_cache_bytes), ms(c.cached_total.ms), ms(c.uncached_total.ms), ""});
   std::vector<size_t> widths(rows[0].size(), 0);
@@ -259,8 +258,8 @@ std::string comparison_csv(const Comparison& c) {
     out += std::to_string(t.index) + "," + join_tokens(t.cached.tokens) + "," + join_tokens(t.uncached.tokens) + "," +
            std::to_string(t.cached.tokens_in) + "," + std::to_string(t.uncached.tokens_in) + "," +
            std::to_string(t.cached.macs) + "," + std::to_string(t.uncached.macs) + "," +
-           std::to_string(t.cached.kv_cache_bytes) + "," + fixed(t.cached.ms, 4) + "," + fixed(t.uncached.ms, 4) +
-           "," + csv_field(diffs) + "\n";
+           std::to_string(t.cached.kv_cache_bytes) + "," + fixed(t.cached.ms, 4) + "," + fixed(t.uncached.ms, 4) + "," +
+           csv_field(diffs) + "\n";
   }
   return out;
 }

@@ -41,9 +41,9 @@ struct Comparison {
   int prompt_len = 0;
   std::vector<TokenComparison> tokens;
   ModeWork cached_total, uncached_total;  // tokens left empty
-  bool tokens_agree() const;  // always true for a shape-only run
-  double speedup() const;     // uncached ms / cached ms
-  double work_ratio() const;  // uncached MACs / cached MACs
+  bool tokens_agree() const;              // always true for a shape-only run
+  double speedup() const;                 // uncached ms / cached ms
+  double work_ratio() const;              // uncached MACs / cached MACs
 };
 
 // What the given steps of a run computed together (at least one step).

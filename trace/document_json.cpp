@@ -71,7 +71,6 @@ E enum_field(const json& j, const char* key, std::optional<E> (*from_name)(std::
   return *value;
 }
 
-
 }  // namespace
 
 ojson document_to_json(const Document& doc) {
@@ -94,10 +93,8 @@ ojson document_to_json(const Document& doc) {
                          {"steps", std::move(steps)},
                          {"events", std::move(events)}});
   }
-  return ojson{{"schema_version", doc.schema_version},
-               {"meta", doc.meta},
-               {"model", doc.model},
-               {"runs", std::move(runs)}};
+  return ojson{
+      {"schema_version", doc.schema_version}, {"meta", doc.meta}, {"model", doc.model}, {"runs", std::move(runs)}};
 }
 
 Document document_from_json(const json& j) {
@@ -108,8 +105,8 @@ Document document_from_json(const json& j) {
     throw std::runtime_error("missing or non-integer field 'schema_version'");
   }
   if (doc.schema_version < 1 || doc.schema_version > Document::kSchemaVersion)
-    throw std::runtime_error("schema_version " + std::to_string(doc.schema_version) + " is not supported (expected 1 to " +
-                             std::to_string(Document::kSchemaVersion) + ")");
+    throw std::runtime_error("schema_version " + std::to_string(doc.schema_version) +
+                             " is not supported (expected 1 to " + std::to_string(Document::kSchemaVersion) + ")");
   try {
     doc.meta = j.at("meta").get<bool>();
     doc.model = j.at("model");
@@ -139,7 +136,8 @@ Document document_from_json(const json& j) {
         const Event& e = run.events.back();
         if (e.id != static_cast<int>(i)) throw std::runtime_error("id " + std::to_string(e.id) + " is not its index");
         for (int input : e.inputs)
-          if (input < 0 || input >= e.id) throw std::runtime_error("input " + std::to_string(input) + " is not an earlier event");
+          if (input < 0 || input >= e.id)
+            throw std::runtime_error("input " + std::to_string(input) + " is not an earlier event");
       }
     } catch (const json::exception& ex) {
       throw std::runtime_error(where + ": " + ex.what());
@@ -173,8 +171,8 @@ std::string event_to_text(const Event& e) {
 std::string document_to_text(const Document& doc) {
   std::string out;
   for (const Run& run : doc.runs) {
-    out += "run: " + run_title(run) + ", batch " +
-           std::to_string(run.batch) + ", " + std::to_string(run.events.size()) + " events\n";
+    out += "run: " + run_title(run) + ", batch " + std::to_string(run.batch) + ", " +
+           std::to_string(run.events.size()) + " events\n";
     for (const StepRecord& s : run.steps) {
       out += "step " + std::to_string(s.step) + " (" + std::string(phase_name(s.phase)) + ", " +
              std::to_string(s.tokens_in) + " tokens in, cache " + std::to_string(s.cache_len) + ")\n";

@@ -38,7 +38,7 @@ struct Stats {
 struct Event {
   int id = -1;
   std::string name;
-  std::string key;                   // the same for every phase: "query_states" for "prefill_query_states" too
+  std::string key;  // the same for every phase: "query_states" for "prefill_query_states" too
   Role role = Role::Intermediate;
   std::vector<int64_t> shape;
   std::vector<std::string> dims;     // English label per axis
@@ -47,7 +47,7 @@ struct Event {
   int step = 0;
   Phase phase = Phase::Prefill;
   Op op = Op::Input;
-  std::vector<int> inputs;           // ids of the events this tensor was computed from
+  std::vector<int> inputs;  // ids of the events this tensor was computed from
   DType dtype = DType::Float32;
   std::optional<Stats> stats;
   // Row-major values. "all": the whole tensor; "last_row": only the last index of the token axis
@@ -82,9 +82,9 @@ class Sink {
 struct StepRecord {
   int step = 0;
   Phase phase = Phase::Prefill;
-  int tokens_in = 0;          // tokens per sequence pushed through the layers in this step
-  int cache_len = 0;          // cached positions before the step (0 for uncached runs)
-  int generated_index = -1;   // which generated token this step produced, -1 for none
+  int tokens_in = 0;             // tokens per sequence pushed through the layers in this step
+  int cache_len = 0;             // cached positions before the step (0 for uncached runs)
+  int generated_index = -1;      // which generated token this step produced, -1 for none
   std::vector<int> next_tokens;  // one per sequence, empty when the step predicts nothing
   int64_t kv_cache_bytes = 0;    // bytes of the cache in use after the step
   double ms = 0;                 // wall time of the forward pass

@@ -35,8 +35,7 @@ const std::array<EventField, 15> kFields{{
      [](const json& j, Event& e) { e.id = get_as<int>(j, "id"); },
      [](const Event& e) { return "#" + std::to_string(e.id); }},
     {"name", always, [](const Event& e) { return ojson(e.name); },
-     [](const json& j, Event& e) { e.name = get_as<std::string>(j, "name"); },
-     [](const Event& e) { return e.name; }},
+     [](const json& j, Event& e) { e.name = get_as<std::string>(j, "name"); }, [](const Event& e) { return e.name; }},
     // Readers of schema_version 1 derive key and role from the name (document_json.cpp).
     {"key", always, [](const Event& e) { return ojson(e.key); },
      [](const json& j, Event& e) { e.key = get_as<std::string>(j, "key"); },
@@ -108,7 +107,9 @@ const std::array<EventField, 15> kFields{{
               " std " + number(e.stats->std);
      }},
     {"values", [](const Event& e) { return e.values.has_value(); },
-     [](const Event& e) { return ojson{{"of", e.values_of}, {"data", *e.values}}; },
+     [](const Event& e) {
+       return ojson{{"of", e.values_of}, {"data", *e.values}};
+     },
      [](const json& j, Event& e) {
        e.values_of = get_as<std::string>(j.at("of"), "values.of");
        if (e.values_of != "all" && e.values_of != "last_row")

@@ -12,10 +12,10 @@ namespace kvscope::trace {
 
 struct EventField {
   const char* key;
-  bool (*present)(const Event&);                       // optional fields are skipped when absent
+  bool (*present)(const Event&);  // optional fields are skipped when absent
   nlohmann::ordered_json (*write)(const Event&);
-  void (*read)(const nlohmann::json&, Event&);         // throws std::runtime_error on a bad value
-  std::string (*text)(const Event&);                   // empty: not printed in the text form
+  void (*read)(const nlohmann::json&, Event&);  // throws std::runtime_error on a bad value
+  std::string (*text)(const Event&);            // empty: not printed in the text form
 };
 
 std::span<const EventField> event_fields();

@@ -34,7 +34,8 @@ std::string edge_line(const GraphEdge& edge, const PartIds& ids, Labels labels) 
 void write_part(Writer& w, const GraphPart& part, const PartIds& ids, Labels labels, int depth) {
   const Graph& g = *part.graph;
   for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (g.nodes[i].cluster < 0) w.line(depth, node_line(part.run->events[g.nodes[i].event], g.nodes[i], ids.nodes[i], labels));
+    if (g.nodes[i].cluster < 0)
+      w.line(depth, node_line(part.run->events[g.nodes[i].event], g.nodes[i], ids.nodes[i], labels));
   for (size_t c = 0; c < g.clusters.size(); ++c) {
     w.line(depth, "subgraph " + dot_quote("cluster_" + ids.clusters[c]) + " {");
     w.line(depth + 1, "label=" + dot_quote(cluster_title(g.clusters[c], labels)) + ";");

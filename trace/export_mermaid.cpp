@@ -40,7 +40,8 @@ void write_part(Writer& w, const GraphPart& part, const PartIds& ids, Labels lab
   for (const GraphEdge& e : g.edges)
     if (g.nodes[e.from].cluster < 0 && g.nodes[e.to].cluster < 0) w.line(depth, edge_line(e, ids, labels));
   for (size_t c = 0; c < g.clusters.size(); ++c) {
-    w.line(depth, "subgraph " + ids.clusters[c] + " [\"" + mermaid_escape(cluster_title(g.clusters[c], labels)) + "\"]");
+    w.line(depth,
+           "subgraph " + ids.clusters[c] + " [\"" + mermaid_escape(cluster_title(g.clusters[c], labels)) + "\"]");
     for (size_t i = 0; i < g.nodes.size(); ++i)
       if (g.nodes[i].cluster == static_cast<int>(c))
         w.line(depth + 1, node_line(part.run->events[g.nodes[i].event], ids.nodes[i], labels));

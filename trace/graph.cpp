@@ -16,9 +16,9 @@ namespace {
 
 // Words Mermaid's flowchart parser reads as keywords or link targets wherever they appear as an id
 // (measured with mermaid 12.3; the issue lists them). DOT quotes every id, so these are all that matter.
-constexpr std::array<std::string_view, 13> kReservedIds{
-    "end", "graph", "flowchart", "subgraph", "style", "class", "classdef", "linkstyle", "interpolate",
-    "_self", "_blank", "_parent", "_top"};
+constexpr std::array<std::string_view, 13> kReservedIds{"end",    "graph",    "flowchart", "subgraph",    "style",
+                                                        "class",  "classdef", "linkstyle", "interpolate", "_self",
+                                                        "_blank", "_parent",  "_top"};
 
 bool is_reserved(const std::string& id) {
   std::string lower(id.size(), ' ');
@@ -80,7 +80,6 @@ GraphCluster make_cluster(const StepRecord& s) {
   }
   return c;
 }
-
 
 }  // namespace
 

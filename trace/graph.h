@@ -20,11 +20,11 @@ struct GraphOptions {
 };
 
 struct GraphNode {
-  int event = -1;          // index in run.events of the node's (representative) event
-  std::string id;          // unique, Mermaid- and DOT-safe; the tensor name wherever that is safe
-  bool external = false;   // from a step outside the selection, feeding a selected tensor
-  bool cache = false;      // holds a layer's key or value history in a cached run
-  int cluster = -1;        // index into Graph::clusters, -1 outside every cluster
+  int event = -1;         // index in run.events of the node's (representative) event
+  std::string id;         // unique, Mermaid- and DOT-safe; the tensor name wherever that is safe
+  bool external = false;  // from a step outside the selection, feeding a selected tensor
+  bool cache = false;     // holds a layer's key or value history in a cached run
+  int cluster = -1;       // index into Graph::clusters, -1 outside every cluster
 };
 
 struct GraphEdge {
@@ -43,10 +43,10 @@ struct Graph {
   std::vector<GraphNode> nodes;  // in the order their tensors were first computed
   std::vector<GraphEdge> edges;  // deduplicated, in the order of the events that consume them
   std::vector<GraphCluster> clusters;
-  std::vector<int> steps;        // the selection actually drawn, ascending
+  std::vector<int> steps;  // the selection actually drawn, ascending
   bool folded = true;
-  int layer = 0;                 // the representative layer of a folded graph
-  int layers = 0;                // decoder layers seen in the selection
+  int layer = 0;   // the representative layer of a folded graph
+  int layers = 0;  // decoder layers seen in the selection
 };
 
 // The steps drawn when the user names none. A cached run: the prefill step and the first decode step,

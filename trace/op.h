@@ -6,13 +6,13 @@
 namespace kvscope::trace {
 
 enum class Op {
-  Input,      // token ids given by the user
-  Slice,      // part of another tensor (the prompt split of a cached run)
-  Feedback,   // a predicted token fed back as the next input
-  Concat,     // the cache grown by the new keys or values, or a sequence grown by a token
+  Input,     // token ids given by the user
+  Slice,     // part of another tensor (the prompt split of a cached run)
+  Feedback,  // a predicted token fed back as the next input
+  Concat,    // the cache grown by the new keys or values, or a sequence grown by a token
   Embedding,
-  Identity,   // a layer's input: the previous layer's output
-  Position,   // position ids
+  Identity,  // a layer's input: the previous layer's output
+  Position,  // position ids
   RmsNorm,
   Linear,
   Rope,

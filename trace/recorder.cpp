@@ -36,8 +36,7 @@ std::vector<float> last_rows(const TensorView& view) {
   std::vector<float> out;
   out.reserve(static_cast<size_t>(outer * cols));
   for (int64_t o = 0; o < outer; ++o)
-    for (int64_t c = 0; c < cols; ++c)
-      out.push_back(static_cast<float>(view.at((o * rows + rows - 1) * cols + c)));
+    for (int64_t c = 0; c < cols; ++c) out.push_back(static_cast<float>(view.at((o * rows + rows - 1) * cols + c)));
   return out;
 }
 

@@ -41,8 +41,8 @@ void add_export_command(CLI::App& app) {
   cmd->callback([f, cmd] {
     if (f->format == "json") reject_graph_flags(*cmd, f->format);
     const trace::Document doc = load_runs(*cmd, f->input, modes_of(f->mode));
-    const std::string text =
-        f->format == "json" ? trace::document_to_json(doc).dump(1) + "\n" : draw_graph(doc, f->format, f->graph);
+    const std::string text = f->format == "json" ? trace::document_to_json(doc).dump(1) + "\n"
+                                                 : draw_graph(doc, f->format, f->graph);
     trace::write_output(f->output, text);
   });
 }

@@ -21,8 +21,7 @@ void print_log(const RecordedRuns& runs, const app::RunSpec& spec) {
   const auto& results = runs.results[0];
   const auto& sequences = runs.sequences[0];
   std::cout << "model " << runs.doc.model.value("name", std::string()) << (runs.doc.meta ? " (meta: shapes only)" : "")
-            << ", " << trace::run_title(run) << ", batch "
-            << run.batch << ", " << spec.new_tokens << " new tokens\n";
+            << ", " << trace::run_title(run) << ", batch " << run.batch << ", " << spec.new_tokens << " new tokens\n";
   for (const core::StepResult& r : results) {
     const trace::StepRecord& s = r.record;
     std::cout << "\nstep " << s.step << " (" << trace::phase_name(s.phase) << ")\n";
@@ -39,7 +38,8 @@ void print_log(const RecordedRuns& runs, const app::RunSpec& spec) {
     std::cout << "  attn_weights shape " << trace::bracketed_list(r.attn_shape) << "\n";
     if (!r.logits_shape.empty()) std::cout << "  logits shape " << trace::bracketed_list(r.logits_shape) << "\n";
     if (!s.next_tokens.empty())
-      std::cout << "  next_tokens " << (runs.doc.meta ? "not computed (meta)" : trace::bracketed_list(s.next_tokens)) << "\n";
+      std::cout << "  next_tokens " << (runs.doc.meta ? "not computed (meta)" : trace::bracketed_list(s.next_tokens))
+                << "\n";
     if (s.kv_cache_bytes > 0) std::cout << "  kv cache in use " << s.kv_cache_bytes << " bytes\n";
   }
   if (runs.doc.meta) {

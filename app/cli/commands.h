@@ -15,8 +15,8 @@ void add_output_flag(CLI::App& cmd, std::string& path);
 // Loads the model of `spec` (meta when asked) and records one run in `mode` into a trace::Run.
 // Throws std::runtime_error / std::invalid_argument with a message naming the flag or file at fault.
 struct RecordedRuns {
-  trace::Document doc;                          // one run per requested mode, in the order asked
-  std::vector<std::vector<core::StepResult>> results;  // per run, per step
+  trace::Document doc;                                       // one run per requested mode, in the order asked
+  std::vector<std::vector<core::StepResult>> results;        // per run, per step
   std::vector<std::vector<std::vector<int32_t>>> sequences;  // per run: every sequence, prompt + generated
 };
 RecordedRuns record_runs(const app::RunSpec& spec, const std::vector<core::CacheMode>& modes);

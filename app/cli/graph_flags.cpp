@@ -14,7 +14,8 @@ std::vector<int> matching_steps(const trace::Run& first, const std::vector<int>&
   for (int s : steps) {
     const int match = trace::matching_step(first, s, other);
     if (match < 0)
-      throw std::runtime_error("--step " + std::to_string(s) + ": the " + std::string(trace::cache_mode_name(other.mode)) + " run has no matching step");
+      throw std::runtime_error("--step " + std::to_string(s) + ": the " +
+                               std::string(trace::cache_mode_name(other.mode)) + " run has no matching step");
     out.push_back(match);
   }
   return out;
@@ -48,8 +49,8 @@ void reject_graph_flags(const CLI::App& cmd, const std::string& format) {
 
 std::string draw_graph(const trace::Document& doc, const std::string& format, const GraphFlags& flags) {
   // The other runs draw the steps that produced the same tokens as the first run's drawn steps.
-  const std::vector<int> first_steps =
-      flags.steps.empty() && !doc.runs.empty() ? trace::default_steps(doc.runs[0]) : flags.steps;
+  const std::vector<int> first_steps = flags.steps.empty() && !doc.runs.empty() ? trace::default_steps(doc.runs[0])
+                                                                                : flags.steps;
   std::vector<app::DrawnRun> runs;
   for (size_t r = 0; r < doc.runs.size(); ++r)
     runs.push_back({&doc.runs[r], r == 0 ? flags.steps : matching_steps(doc.runs[0], first_steps, doc.runs[r])});
@@ -61,7 +62,7 @@ std::string draw_graph(const trace::Document& doc, const std::string& format, co
     const std::string what = e.what();
     const std::string flag = what.find(" run: step ") != std::string::npos    ? "--step"
                              : what.find(" run: layer ") != std::string::npos ? "--layer"
-                                                                               : "graph";
+                                                                              : "graph";
     throw std::runtime_error(flag + ": " + what);
   }
   if (!drawing.warning.empty()) std::cerr << "kvscope: " << drawing.warning << "\n";

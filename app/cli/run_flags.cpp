@@ -11,7 +11,8 @@ void add_run_flags(CLI::App& cmd, app::RunSpec& spec) {
   cmd.add_option("--model,-m", spec.model, "preset name or HF model directory")->capture_default_str();
   cmd.add_option("--seed", spec.seed, "seed of the preset weights and of --prompt-len ids")->capture_default_str();
   cmd.add_option_function<std::string>(
-         "--prompt,-p", [&spec](const std::string& text) {
+         "--prompt,-p",
+         [&spec](const std::string& text) {
            try {
              spec.prompts = app::parse_token_id_sequences(text);
            } catch (const std::invalid_argument& e) {
@@ -26,8 +27,9 @@ void add_run_flags(CLI::App& cmd, app::RunSpec& spec) {
   cmd.add_option("--new-tokens,-n,--steps", spec.new_tokens, "tokens to generate (--steps is the old name)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd.add_option("--prefill", spec.prefill,
-                 "cached runs: all-but-last (seed 000: the last prompt token takes the decode path) or all (HF generate)")
+  cmd.add_option(
+         "--prefill", spec.prefill,
+         "cached runs: all-but-last (seed 000: the last prompt token takes the decode path) or all (HF generate)")
       ->transform(CLI::CheckedTransformer(
           std::map<std::string, core::PrefillScheme>{{"all-but-last", core::PrefillScheme::AllButLast},
                                                      {"all", core::PrefillScheme::All}},

@@ -11,7 +11,8 @@ namespace kvscope::cli {
 
 namespace {
 
-const char* const kRunFlags[] = {"--model", "--seed", "--prompt", "--prompt-len", "--batch", "--new-tokens", "--prefill", "--meta"};
+const char* const kRunFlags[] = {"--model", "--seed",       "--prompt",  "--prompt-len",
+                                 "--batch", "--new-tokens", "--prefill", "--meta"};
 
 trace::Document read_trace(const std::string& path) {
   const std::optional<std::string> text = trace::read_file(path);
@@ -33,7 +34,8 @@ trace::Document read_trace(const std::string& path) {
 
 void add_trace_input_flags(CLI::App& cmd, TraceInput& input) {
   add_run_flags(cmd, input.spec);
-  cmd.add_option("--from", input.from, "a JSON trace recorded earlier (kvscope trace --format json), instead of a new run")
+  cmd.add_option("--from", input.from,
+                 "a JSON trace recorded earlier (kvscope trace --format json), instead of a new run")
       ->type_name("FILE");
 }
 

@@ -19,12 +19,12 @@ inline const std::vector<int32_t> kSeed004Prompt{12, 81, 92, 52, 65};
 // What the user asked for, as the CLI flags and the GUI controls both express it.
 struct RunSpec {
   std::string model = "seed-tiny";  // preset name or HF model directory
-  uint64_t seed = 0;                 // weights of presets, and random prompts
-  bool meta = false;                 // shapes only
+  uint64_t seed = 0;                // weights of presets, and random prompts
+  bool meta = false;                // shapes only
   int batch = 1;
   std::vector<std::vector<int32_t>> prompts;  // one, or one per sequence; empty: random of prompt_len
   int prompt_len = 0;
-  int new_tokens = 3;                // tokens to generate
+  int new_tokens = 3;  // tokens to generate
   core::PrefillScheme prefill = core::PrefillScheme::AllButLast;
   trace::CaptureOptions capture;
 };

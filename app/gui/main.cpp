@@ -126,7 +126,8 @@ int main(int argc, char** argv) {
   cli.add_option("--prompt", o.prompt, "prompt token ids, comma-separated")->capture_default_str();
   cli.add_option("--prompt-len", o.spec.prompt_len, "a random prompt of this many ids instead of --prompt");
   cli.add_option("--batch", o.spec.batch, "sequences per step")->capture_default_str();
-  cli.add_option("--new-tokens,-n,--tokens", o.spec.new_tokens, "how many tokens the run may generate (--tokens is the old name)")
+  cli.add_option("--new-tokens,-n,--tokens", o.spec.new_tokens,
+                 "how many tokens the run may generate (--tokens is the old name)")
       ->capture_default_str();
   cli.add_flag("--meta", o.spec.meta, "shapes only, no weights");
   cli.add_option("--script", o.script, "a script file, or the commands themselves");

@@ -119,5 +119,6 @@ TEST_CASE("a failed write leaves no partial output file", "[cli]") {
   write(keep, "precious");
   CHECK(run_cli("trace --prompt 1,2,999 -o " + keep.string()).exit_code != 0);
   CHECK(kvscope::test::read_file(keep) == "precious");
-  for (const auto& entry : fs::directory_iterator(dir)) CHECK(entry.path().filename().string().find(".tmp-") == std::string::npos);
+  for (const auto& entry : fs::directory_iterator(dir))
+    CHECK(entry.path().filename().string().find(".tmp-") == std::string::npos);
 }

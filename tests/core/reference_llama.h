@@ -68,13 +68,15 @@ inline Mat logits(const kvscope::core::LlamaConfig& c, const kvscope::core::Llam
     rope(k, nkv, hd, c.rope_theta, mistakes.interleaved_rope);
     Mat attn(T, std::vector<double>(static_cast<size_t>(nh * hd), 0.0));
     for (int h = 0; h < nh; ++h) {
-      const int kvh = mistakes.modulo_heads ? h % nkv : h / (nh / nkv);  // repeat_kv: query head h reads kv head h / n_rep
+      const int kvh = mistakes.modulo_heads ? h % nkv
+                                            : h / (nh / nkv);  // repeat_kv: query head h reads kv head h / n_rep
       for (size_t i = 0; i < T; ++i) {
         std::vector<double> p(i + 1);
         double max = -1e300;
         for (size_t j = 0; j <= i; ++j) {  // causal: position i sees 0..i
           double s = 0;
-          for (int d = 0; d < hd; ++d) s += q[i][static_cast<size_t>(h * hd + d)] * k[j][static_cast<size_t>(kvh * hd + d)];
+          for (int d = 0; d < hd; ++d)
+            s += q[i][static_cast<size_t>(h * hd + d)] * k[j][static_cast<size_t>(kvh * hd + d)];
           p[j] = s / std::sqrt(static_cast<double>(hd));
           max = std::max(max, p[j]);
         }

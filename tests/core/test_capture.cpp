@@ -78,8 +78,8 @@ TEST_CASE("a trace document survives JSON and reads back the same", "[trace][jso
   const core::LlamaConfig c = core::preset_config("seed-tiny");
   core::LlamaModel model(c, core::random_weights(c, 0));
   trace::Document doc = app::new_document(model);
-  doc.runs.push_back(record(model, {{1, 2, 3}}, {core::CacheMode::Cached, core::PrefillScheme::AllButLast, 2},
-                            {true, true, 64}).run);
+  doc.runs.push_back(
+      record(model, {{1, 2, 3}}, {core::CacheMode::Cached, core::PrefillScheme::AllButLast, 2}, {true, true, 64}).run);
   const auto text = trace::document_to_json(doc).dump();
   const trace::Document back = trace::document_from_json(nlohmann::json::parse(text));
   REQUIRE(back.runs.size() == 1);

@@ -65,12 +65,13 @@ TEST_CASE("invalid configs name the file and the field", "[config]") {
   CHECK_THAT(error("[1, 2]"), Catch::Contains("expected a JSON object"));
   CHECK_THAT(error("{" + base + R"("hidden_size": 8, "num_attention_heads": 4, "rms_norm_eps": 0})"),
              Catch::Contains("rms_norm_eps"));
-  CHECK_THAT(error("{" + base + R"("hidden_size": 12, "num_attention_heads": 4})"),
-             Catch::Contains("must be even"));
-  CHECK_THAT(core::config_from_json_text("{" + base + R"("hidden_size": 8, "num_attention_heads": 4, "head_dim": 6})",
-                                         "m")
-                 .head_size() == 6 ? "head_dim used" : "ignored",
-             Catch::Equals("head_dim used"));
+  CHECK_THAT(error("{" + base + R"("hidden_size": 12, "num_attention_heads": 4})"), Catch::Contains("must be even"));
+  CHECK_THAT(
+      core::config_from_json_text("{" + base + R"("hidden_size": 8, "num_attention_heads": 4, "head_dim": 6})", "m")
+                  .head_size() == 6
+          ? "head_dim used"
+          : "ignored",
+      Catch::Equals("head_dim used"));
 }
 
 TEST_CASE("KV cache bytes are exact", "[config][cache]") {

@@ -37,7 +37,8 @@ double worst_vs_reference(const core::LlamaConfig& model_config, const core::Lla
   for (const auto& step : r.results) {
     if (step.last_logits.empty()) continue;
     const int g = step.record.generated_index;
-    const std::vector<int32_t> seen(r.sequences[0].begin(), r.sequences[0].begin() + static_cast<long>(prompt.size()) + g);
+    const std::vector<int32_t> seen(r.sequences[0].begin(),
+                                    r.sequences[0].begin() + static_cast<long>(prompt.size()) + g);
     const auto ref = reference::logits(reference_config, model.weights(), seen, mistakes);
     worst = std::max(worst, max_abs_diff(step.last_logits[0], ref.back()));
   }
@@ -142,8 +143,8 @@ TEST_CASE("meta mode emits the same events with the same shapes as a real run", 
     for (size_t i = 0; i < a.run.events.size(); ++i) {
       const auto& x = a.run.events[i];
       const auto& y = b.run.events[i];
-      CHECK((x.name == y.name && x.key == y.key && x.role == y.role && x.shape == y.shape && x.inputs == y.inputs && x.op == y.op && x.layer == y.layer &&
-             x.dims == y.dims));
+      CHECK((x.name == y.name && x.key == y.key && x.role == y.role && x.shape == y.shape && x.inputs == y.inputs &&
+             x.op == y.op && x.layer == y.layer && x.dims == y.dims));
       CHECK(x.stats.has_value());
       CHECK_FALSE(y.stats.has_value());
     }

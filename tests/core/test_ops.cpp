@@ -55,8 +55,8 @@ TEST_CASE("SwiGLU and argmax", "[ops]") {
   up << 5, 2, 3;
   core::ops::silu_mul(gate, up, 1);
   CHECK_THAT(gate(0, 0), WithinAbs(0.0, 1e-7));
-  CHECK_THAT(gate(0, 1), WithinAbs(2 * 0.73105858, 1e-6));         // silu(1) = 1 * sigmoid(1)
-  CHECK_THAT(gate(0, 2), WithinAbs(3 * -2 * 0.11920292, 1e-6));    // silu(-2) = -2 * sigmoid(-2)
+  CHECK_THAT(gate(0, 1), WithinAbs(2 * 0.73105858, 1e-6));       // silu(1) = 1 * sigmoid(1)
+  CHECK_THAT(gate(0, 2), WithinAbs(3 * -2 * 0.11920292, 1e-6));  // silu(-2) = -2 * sigmoid(-2)
   const float ties[4] = {1, 7, 7, 2};
   CHECK(core::ops::argmax(ties, 4) == 1);  // the first of equal maxima, as torch.argmax
 }
@@ -81,5 +81,6 @@ TEST_CASE("repeat_kv: query head h reads kv head h / n_rep, as the trace's value
   const auto& k = *keys->values;
   const auto& rep = *repeated->values;
   for (int h = 0; h < 8; ++h)
-    for (int i = 0; i < 3 * 8; ++i) CHECK(rep[static_cast<size_t>(h * 24 + i)] == k[static_cast<size_t>((h / 4) * 24 + i)]);
+    for (int i = 0; i < 3 * 8; ++i)
+      CHECK(rep[static_cast<size_t>(h * 24 + i)] == k[static_cast<size_t>((h / 4) * 24 + i)]);
 }

@@ -117,9 +117,9 @@ TEST_CASE("F16 bit patterns widen to the values they encode", "[safetensors]") {
   CHECK(f16_to_float(0x3c00) == 1.0f);
   CHECK(f16_to_float(0xc100) == -2.5f);
   CHECK(f16_to_float(0x7bff) == 65504.0f);
-  CHECK(f16_to_float(0x0400) == std::ldexp(1.0f, -14));      // smallest normal
-  CHECK(f16_to_float(0x0001) == std::ldexp(1.0f, -24));      // smallest subnormal
-  CHECK(f16_to_float(0x03ff) == std::ldexp(1023.0f, -24));   // largest subnormal
+  CHECK(f16_to_float(0x0400) == std::ldexp(1.0f, -14));     // smallest normal
+  CHECK(f16_to_float(0x0001) == std::ldexp(1.0f, -24));     // smallest subnormal
+  CHECK(f16_to_float(0x03ff) == std::ldexp(1023.0f, -24));  // largest subnormal
   CHECK(f16_to_float(0x8001) == -std::ldexp(1.0f, -24));
   CHECK(std::signbit(f16_to_float(0x8000)));
   CHECK(f16_to_float(0x8000) == 0.0f);
@@ -143,15 +143,15 @@ TEST_CASE("floats narrow to F16 rounding to nearest, ties to even", "[safetensor
   // A NaN whose payload sits only in the low bits must not become infinity.
   CHECK((float_to_f16(std::bit_cast<float>(0x7f800001u)) & 0x03ff) != 0);
 
-  CHECK(float_to_f16(1.0f + std::ldexp(1.0f, -11)) == 0x3c00);        // tie, 0x3c00 is even
-  CHECK(float_to_f16(1.0f + 3 * std::ldexp(1.0f, -11)) == 0x3c02);    // tie, 0x3c02 is even
+  CHECK(float_to_f16(1.0f + std::ldexp(1.0f, -11)) == 0x3c00);                          // tie, 0x3c00 is even
+  CHECK(float_to_f16(1.0f + 3 * std::ldexp(1.0f, -11)) == 0x3c02);                      // tie, 0x3c02 is even
   CHECK(float_to_f16(1.0f + std::ldexp(1.0f, -11) + std::ldexp(1.0f, -20)) == 0x3c01);  // above the tie
 
   CHECK(float_to_f16(std::ldexp(1.0f, -24)) == 0x0001);
-  CHECK(float_to_f16(std::ldexp(1.0f, -25)) == 0x0000);   // tie between 0 and 1 subnormal
-  CHECK(float_to_f16(std::ldexp(3.0f, -26)) == 0x0001);   // 0.75 units rounds up
-  CHECK(float_to_f16(std::ldexp(3.0f, -25)) == 0x0002);   // 1.5 units: tie to even 2
-  CHECK(float_to_f16(std::ldexp(5.0f, -25)) == 0x0002);   // 2.5 units: tie to even 2
+  CHECK(float_to_f16(std::ldexp(1.0f, -25)) == 0x0000);     // tie between 0 and 1 subnormal
+  CHECK(float_to_f16(std::ldexp(3.0f, -26)) == 0x0001);     // 0.75 units rounds up
+  CHECK(float_to_f16(std::ldexp(3.0f, -25)) == 0x0002);     // 1.5 units: tie to even 2
+  CHECK(float_to_f16(std::ldexp(5.0f, -25)) == 0x0002);     // 2.5 units: tie to even 2
   CHECK(float_to_f16(std::ldexp(2047.0f, -25)) == 0x0400);  // 1023.5 units rounds up into the normals
   CHECK(float_to_f16(-std::ldexp(1.0f, -30)) == 0x8000);
 }
@@ -247,7 +247,9 @@ TEST_CASE("write_safetensors pads the header and keeps tensor order", "[safetens
   CHECK(out == std::vector<float>{1.0f, -2.5f, 65536.0f});
 
   const std::vector<float> short_data = {1.0f};
-  CHECK_THAT(weights_error([&] { write_safetensors(path, {{"short", DType::F32, {2}, short_data}}, {}); }),
+  CHECK_THAT(weights_error([&] {
+               write_safetensors(path, {{"short", DType::F32, {2}, short_data}}, {});
+             }),
              Contains("short") && Contains(path));
 
   // Renaming over a directory fails after the data is written: the temporary file must go.
@@ -287,8 +289,9 @@ TEST_CASE("weights round-trip through a model directory in every dtype", "[safet
       REQUIRE(actual.size() == expected.size());
       // F16 keeps 11 significant bits and BF16 8, so rounding moves a value by at most half an ulp:
       // 2^-11 or 2^-8 of it. Below F16's normals the ulp is fixed at 2^-24.
-      const float relative = dtype == DType::F32 ? 0.0f : dtype == DType::F16 ? std::ldexp(1.0f, -11)
-                                                                              : std::ldexp(1.0f, -8);
+      const float relative = dtype == DType::F32   ? 0.0f
+                             : dtype == DType::F16 ? std::ldexp(1.0f, -11)
+                                                   : std::ldexp(1.0f, -8);
       const float absolute = dtype == DType::F16 ? std::ldexp(1.0f, -25) : 0.0f;
       int not_rounded = 0, too_far = 0;
       for (size_t i = 0; i < expected.size(); ++i) {
@@ -428,7 +431,8 @@ TEST_CASE("model directories with missing or mis-shaped tensors are refused by n
                Contains("model.layers.0.mlp.down_proj.weight") && Contains("[12, 8]") && Contains("[8, 12]"));
   }
   SECTION("a tensor in a dtype that is not a float") {
-    const std::string header = R"({"model.embed_tokens.weight":{"dtype":"I64","shape":[16,8],"data_offsets":[0,1024]}})";
+    const std::string header =
+        R"({"model.embed_tokens.weight":{"dtype":"I64","shape":[16,8],"data_offsets":[0,1024]}})";
     write_bytes(file, raw_file(header, std::string(1024, '\0')));
     // Tied, so the missing lm_head.weight is not the first complaint.
     CHECK_THAT(weights_error([&] { load_hf_weights(dir.path.string(), tiny_config(true)); }),
@@ -497,8 +501,7 @@ TEST_CASE("malformed safetensors files are refused naming the file and tensor", 
     CHECK_THAT(open_error(raw_file(header, eight)), Contains(path) && Contains("w.alpha") && Contains("-2"));
   }
   SECTION("a shape whose size overflows") {
-    const std::string header =
-        R"({"w.alpha":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})";
+    const std::string header = R"({"w.alpha":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})";
     CHECK_THAT(open_error(raw_file(header, eight)), Contains(path) && Contains("w.alpha") && Contains("overflow"));
   }
   SECTION("offsets missing") {
@@ -506,7 +509,8 @@ TEST_CASE("malformed safetensors files are refused naming the file and tensor", 
     CHECK_THAT(open_error(raw_file(header, eight)), Contains(path) && Contains("w.alpha") && Contains("data_offsets"));
   }
   SECTION("metadata that is not a string map") {
-    const std::string header = R"({"__metadata__":{"step":3},"w.alpha":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+    const std::string header =
+        R"({"__metadata__":{"step":3},"w.alpha":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
     CHECK_THAT(open_error(raw_file(header, eight)), Contains(path) && Contains("__metadata__"));
   }
   SECTION("a directory instead of a file") {

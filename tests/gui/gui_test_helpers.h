@@ -12,7 +12,9 @@ inline app::RunSpec seed_tiny_spec(int tokens = 8) {
   return spec;
 }
 
-inline AppState make_app(app::RunSpec spec = seed_tiny_spec()) { return AppState(std::move(spec), estimated_text_metrics()); }
+inline AppState make_app(app::RunSpec spec = seed_tiny_spec()) {
+  return AppState(std::move(spec), estimated_text_metrics());
+}
 
 inline void run(AppState& app, const std::string& script) {
   for (const auto& c : parse_script(script)) run_command(app, c);

@@ -14,8 +14,8 @@
 #include "trace/document_json.h"
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 using kvscope::test::read_file;
+using nlohmann::json;
 // Each test's working directory: the app writes its files there; removed even when the test fails.
 using Workdir = kvscope::test::TempDir;
 
@@ -75,10 +75,13 @@ void require_drawn(const Image& img) {
 
 }  // namespace
 
-TEST_CASE("the issue's script: screenshot drawn, view lists the trace's tensors, inspector shows the shape, export parses") {
+TEST_CASE(
+    "the issue's script: screenshot drawn, view lists the trace's tensors, inspector shows the shape, export parses") {
   Workdir dir("issue-script");
-  const Result r = gui(dir, "--script " + quote("prefill; step; step; unfold; select pos_key_states; export mermaid out.mmd; dump view.json") +
-                                " --screenshot out.png --size 1280x800");
+  const Result r = gui(
+      dir, "--script " +
+               quote("prefill; step; step; unfold; select pos_key_states; export mermaid out.mmd; dump view.json") +
+               " --screenshot out.png --size 1280x800");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
 

@@ -75,7 +75,8 @@ TEST_CASE("a meta run's inspector says there are no values") {
 TEST_CASE("exports write Mermaid, DOT and JSON files that hold the drawn graph") {
   const kvscope::test::TempDir dir("gui-export");
   AppState app = make_app();
-  CHECK_THROWS_WITH(run(app, "export mermaid " + (dir.path / "early.mmd").string()), Catch::Contains("prefill or step"));
+  CHECK_THROWS_WITH(run(app, "export mermaid " + (dir.path / "early.mmd").string()),
+                    Catch::Contains("prefill or step"));
   run(app, "prefill; step; labels zh");
   const auto mmd = dir.path / "g.mmd", dot = dir.path / "g.dot", json = dir.path / "g.json";
   run(app, "export mermaid " + mmd.string() + "; export dot " + dot.string() + "; export json " + json.string());

@@ -86,9 +86,9 @@ TEST_CASE("a step marks the tensors whose shape changed; side by side marks what
   run(app, "prefill; step; step; step");
   CHECK(node(app, Side::Cached, "pos_key_states")->changed);
   CHECK(node(app, Side::Cached, "attn_weights")->changed);
-  CHECK_FALSE(node(app, Side::Cached, "query_states")->changed);  // [4, 1, 64] at every decode step
-  CHECK(node(app, Side::Cached, "query_states")->differs);        // [4, 7, 64] on the uncached side
-  CHECK(node(app, Side::Cached, "more_key_states")->differs);     // the uncached run has none
+  CHECK_FALSE(node(app, Side::Cached, "query_states")->changed);    // [4, 1, 64] at every decode step
+  CHECK(node(app, Side::Cached, "query_states")->differs);          // [4, 7, 64] on the uncached side
+  CHECK(node(app, Side::Cached, "more_key_states")->differs);       // the uncached run has none
   CHECK_FALSE(node(app, Side::Cached, "pos_key_states")->differs);  // the whole history on both sides
 }
 

@@ -15,10 +15,10 @@ int main(int argc, char** argv) {
     std::cerr << "usage: hostile_names OUT.mmd NAMES.txt\n";
     return 2;
   }
-  const std::vector<std::string> names{"end", "end.x", "end-x", "graph", "flowchart", "subgraph", "style",
-                                        "class", "classDef", "linkStyle", "interpolate", "_self", "_blank",
-                                        "_parent", "_top", "a@b", "say \"hi\"", "#35; and #", "<b>x</b>",
-                                        "a&amp;b & c", "prefill", "decode1", "1st"};
+  const std::vector<std::string> names{"end",      "end.x",       "end-x",    "graph",     "flowchart",   "subgraph",
+                                       "style",    "class",       "classDef", "linkStyle", "interpolate", "_self",
+                                       "_blank",   "_parent",     "_top",     "a@b",       "say \"hi\"",  "#35; and #",
+                                       "<b>x</b>", "a&amp;b & c", "prefill",  "decode1",   "1st"};
   Run run;
   run.mode = CacheMode::Cached;
   StepRecord step;

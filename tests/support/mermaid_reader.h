@@ -19,8 +19,8 @@ struct MermaidEdge {
 struct MermaidGraph {
   std::map<std::string, MermaidNode> nodes;  // by id: nodes with a label definition
   std::vector<MermaidEdge> edges;
-  std::vector<std::string> subgraphs;        // titles, in order
-  std::vector<std::string> unread;           // lines that were none of the above
+  std::vector<std::string> subgraphs;  // titles, in order
+  std::vector<std::string> unread;     // lines that were none of the above
 };
 
 MermaidGraph read_mermaid(const std::string& text);

@@ -21,8 +21,8 @@ TEST_CASE("export --from a JSON trace draws what the run itself draws") {
   test::TempDir dir("export");
   const std::string run = "--model seed-tiny --prompt 12,81,92,52,65 --steps 2";
   REQUIRE(run_cli("trace " + run + " --both --format json -o " + dir.file("t.json")).exit_code == 0);
-  for (const std::string flags : {"--mode cached --labels zh", "--mode both --unfold", "--mode uncached --step 1",
-                                  "--format dot --mode both"}) {
+  for (const std::string flags :
+       {"--mode cached --labels zh", "--mode both --unfold", "--mode uncached --step 1", "--format dot --mode both"}) {
     INFO(flags);
     REQUIRE(run_cli("export " + run + " " + flags + " -o " + dir.file("direct")).exit_code == 0);
     REQUIRE(run_cli("export --from " + dir.file("t.json") + " " + flags + " -o " + dir.file("from")).exit_code == 0);
@@ -41,13 +41,13 @@ TEST_CASE("export --from a JSON trace draws what the run itself draws") {
 
 TEST_CASE("an unfolded export beyond Mermaid's limits warns and names --fold; folded exports do not") {
   test::TempDir dir("export");
-  const auto unfolded =
-      run_cli("export --model openllama-3b --meta --prompt-len 7 --steps 1 --unfold -o " + dir.file("u.mmd"));
+  const auto unfolded = run_cli("export --model openllama-3b --meta --prompt-len 7 --steps 1 --unfold -o " +
+                                dir.file("u.mmd"));
   CHECK(unfolded.exit_code == 0);
   CHECK(unfolded.out.find("beyond Mermaid's default limits") != std::string::npos);
   CHECK(unfolded.out.find("--fold") != std::string::npos);
-  const auto folded =
-      run_cli("export --model openllama-3b --meta --prompt-len 7 --steps 1 --mode both -o " + dir.file("f.mmd"));
+  const auto folded = run_cli("export --model openllama-3b --meta --prompt-len 7 --steps 1 --mode both -o " +
+                              dir.file("f.mmd"));
   CHECK(folded.exit_code == 0);
   CHECK(folded.out.empty());
 }
@@ -92,7 +92,7 @@ TEST_CASE("compare counts multiply-accumulates that match the model's arithmetic
     const int64_t s = 5 + k;
     CHECK(j["tokens"][k]["uncached"]["macs"] == pass(s, s, s));
     if (k > 0) CHECK(j["tokens"][k]["cached"]["macs"] == pass(1, s, 1));
-    CHECK(j["tokens"][k]["cached"]["kv_cache_bytes"] == 2 * 2 * 4 * (s) * 64 * 4);
+    CHECK(j["tokens"][k]["cached"]["kv_cache_bytes"] == 2 * 2 * 4 * (s)*64 * 4);
     CHECK(j["tokens"][k]["cached"]["tokens"] == j["tokens"][k]["uncached"]["tokens"]);
   }
 
@@ -132,7 +132,7 @@ TEST_CASE("both modes side by side draw the uncached passes of the cached side's
         Titles{"cached: the KV cache keeps past keys and values", "prefill with the first 5 tokens, predict token 6",
                "use token 6 to predict token 7", "uncached: the whole sequence runs again",
                "use all 5 tokens to predict token 6", "use all 6 tokens to predict token 7"});
-  CHECK(subgraphs("--step 3 --labels zh") ==
-        Titles{"使用 KV cache", "用第7个 token predict 第8个 token", "不使用 KV cache, 每步重算全部 token",
-               "用全部7个token predict 第8个 token"});
+  CHECK(subgraphs("--step 3 --labels zh") == Titles{"使用 KV cache", "用第7个 token predict 第8个 token",
+                                                    "不使用 KV cache, 每步重算全部 token",
+                                                    "用全部7个token predict 第8个 token"});
 }

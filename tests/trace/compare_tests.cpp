@@ -38,8 +38,7 @@ TEST_CASE("multiply-accumulates are counted from each event's shape and its inpu
   trace::Run broken = run;
   for (trace::Event& e : broken.events)
     if (e.name == "logits") e.inputs.clear();
-  CHECK_THROWS_WITH(trace::step_macs(broken, broken.steps[1]),
-                    Catch::Contains("'logits', linear) has no input"));
+  CHECK_THROWS_WITH(trace::step_macs(broken, broken.steps[1]), Catch::Contains("'logits', linear) has no input"));
 }
 
 TEST_CASE("compare counts each mode's work per generated token") {
@@ -67,7 +66,8 @@ TEST_CASE("compare counts each mode's work per generated token") {
   // Tensors are matched by key: the decode step's pos_more_key_states is the uncached pos_key_states of
   // one token; the cache history it is appended to (cached_key_states) has no uncached counterpart.
   std::map<std::string, std::string> diffs;
-  for (const auto& d : c.tokens[1].differences) diffs[d.key] = trace::x_list(d.cached) + " vs " + trace::x_list(d.uncached);
+  for (const auto& d : c.tokens[1].differences)
+    diffs[d.key] = trace::x_list(d.cached) + " vs " + trace::x_list(d.uncached);
   CHECK(diffs["query_states"] == "2x1x4 vs 2x6x4");
   CHECK(diffs["pos_key_states"] == "2x1x4 vs 2x6x4");
   CHECK(diffs.count("cached_key_states") == 0);
@@ -99,8 +99,8 @@ TEST_CASE("compare writes a table, JSON and CSV") {
   CHECK(j["work_ratio"].get<double>() == Approx(c.work_ratio()));
   const std::string csv = trace::comparison_csv(c);
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 3);
-  const trace::Comparison meta =
-      trace::compare_runs(test::cached_run(5, 1, 2), test::uncached_run(5, 1, 2), /*shapes_only=*/true);
+  const trace::Comparison meta = trace::compare_runs(test::cached_run(5, 1, 2), test::uncached_run(5, 1, 2),
+                                                     /*shapes_only=*/true);
   const std::string meta_table = trace::comparison_table(meta);
   CHECK(meta_table.find("\n0              -            -            5/5 ") != std::string::npos);
   CHECK(meta_table.find("speed-up") == std::string::npos);

@@ -37,8 +37,9 @@ TEST_CASE("DOT has the Mermaid export's nodes and edges, quoted, with a cluster 
   CHECK(has_line(dot, "  subgraph \"cluster_prefill\" {"));
   CHECK(has_line(dot, "    label=\"用前4个token prefill\";"));
   CHECK(has_line(dot, "    \"query_states\" [label=\"query_states\\n2, 1, 4\\n轴, 轴, 轴\"];"));
-  CHECK(has_line(dot, "  \"prefill_layer_output\" -> \"prefill_input_embeds\" [label=\"循环2次\", style=bold, "
-                     "constraint=false];"));
+  CHECK(has_line(dot,
+                 "  \"prefill_layer_output\" -> \"prefill_input_embeds\" [label=\"循环2次\", style=bold, "
+                 "constraint=false];"));
   CHECK(has_line(dot, "  \"input_ids\" [label=\"input_ids\\n5\\n轴\"];"));
   size_t arrows = 0;
   for (size_t at = dot.find(" -> "); at != std::string::npos; at = dot.find(" -> ", at + 1)) ++arrows;

@@ -174,7 +174,8 @@ TEST_CASE("the graph is a pure function of the run and the options") {
     CHECK(a.nodes[i].event == b.nodes[i].event);
   }
   REQUIRE(a.edges.size() == b.edges.size());
-  for (size_t i = 0; i < a.edges.size(); ++i) CHECK((a.edges[i].from == b.edges[i].from && a.edges[i].to == b.edges[i].to));
+  for (size_t i = 0; i < a.edges.size(); ++i)
+    CHECK((a.edges[i].from == b.edges[i].from && a.edges[i].to == b.edges[i].to));
   CHECK(a.steps == std::vector<int>{0, 1, 2});
   // Nodes follow the order of computation (layer 0 is the representative, and computed first).
   for (size_t i = 1; i < a.nodes.size(); ++i) CHECK(a.nodes[i - 1].event < a.nodes[i].event);

@@ -63,7 +63,8 @@ LayerOut attention_layer(RunBuilder& b, const std::string& prefix, int layer, in
   const int x = b.add(in_name, {t, H}, layer, step, phase, embed ? Op::Embedding : Op::Identity, {input});
   const int xn = b.add(prefix + "input_layernormed", {t, H}, layer, step, phase, Op::RmsNorm, {x});
   const int q = b.add(prefix + "query_states", {NH, t, HD}, layer, step, phase, Op::Linear, {xn});
-  const int k = b.add(decode ? "more_key_states" : prefix + "key_states", {NH, t, HD}, layer, step, phase, Op::Linear, {xn});
+  const int k = b.add(decode ? "more_key_states" : prefix + "key_states", {NH, t, HD}, layer, step, phase, Op::Linear,
+                      {xn});
   const int v = b.add(decode ? "more_value_states" : prefix + "value_states", {NH, t, HD}, layer, step, phase,
                       Op::Linear, {xn});
   const int pq = b.add(prefix + "pos_query_states", {NH, t, HD}, layer, step, phase, Op::Rope, {q, pos});
@@ -128,8 +129,8 @@ trace::Run cached_run(int prompt_len, int layers, int decode_steps) {
     if (step > 1) predict_ids = b.add("predict_input_ids", {1}, -1, step, Phase::Decode, Op::Feedback, {predict_ids});
     hidden = predict_ids;
     for (int l = 0; l < layers; ++l) {
-      const LayerOut out =
-          attention_layer(b, "", l, step, Phase::Decode, 1, cache + 1, hidden, keys[l], values[l], l == 0);
+      const LayerOut out = attention_layer(b, "", l, step, Phase::Decode, 1, cache + 1, hidden, keys[l], values[l],
+                                           l == 0);
       hidden = out.output;
       keys[l] = out.keys;
       values[l] = out.values;

@@ -49,7 +49,8 @@ TEST_CASE("a trace written as JSON and read back draws the same graph") {
       }
       CHECK(trace::export_mermaid(doc.runs[r], a, trace::Labels::Zh).text ==
             trace::export_mermaid(back.runs[r], b, trace::Labels::Zh).text);
-      CHECK(trace::export_dot(doc.runs[r], a, trace::Labels::En) == trace::export_dot(back.runs[r], b, trace::Labels::En));
+      CHECK(trace::export_dot(doc.runs[r], a, trace::Labels::En) ==
+            trace::export_dot(back.runs[r], b, trace::Labels::En));
     }
   }
 }

@@ -105,7 +105,8 @@ void apply_pending(AppState& app) {
   app.fit_requested = true;
   app.status = "loaded " + app.session->model().config().name +
                (app.session->meta_forced() ? ": meta mode (shapes only), its weights would need more than 2 GB"
-                                           : app.session->meta() ? " (meta mode: shapes only)" : "");
+                : app.session->meta()      ? " (meta mode: shapes only)"
+                                           : "");
   app.status_error = false;
   after_run_change(app, false);
 }

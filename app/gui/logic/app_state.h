@@ -37,8 +37,8 @@ struct AppState {
 
   ViewMode mode = ViewMode::Compare;
   ViewOptions view;
-  ViewTransform transform;  // shared by both panes side by side, so pan and zoom are linked
-  bool fit_requested = true;    // set when the layout or the shown panes change
+  ViewTransform transform;       // shared by both panes side by side, so pan and zoom are linked
+  bool fit_requested = true;     // set when the layout or the shown panes change
   Vec2 viewport_size{800, 600};  // the graph area of one pane, set by the UI every frame
   Selection selection;
   int heatmap_slice = 0;
@@ -46,7 +46,7 @@ struct AppState {
   bool playing = false;
   float speed = 2.0f;  // steps per second
   double play_credit = 0;
-  double clock = 0;        // seconds since start, advanced by tick()
+  double clock = 0;  // seconds since start, advanced by tick()
   double changed_at = -1e9;
 
   std::string status;
@@ -68,11 +68,11 @@ struct AppState {
 const PaneView& pane(const AppState& app, Side s);
 const trace::Run& run_of(const AppState& app, Side s);
 
-void refresh(AppState& app);           // rebuilds panes, inspector and series when dirty
+void refresh(AppState& app);  // rebuilds panes, inspector and series when dirty
 // Fits the shown panes into `viewport_size`; the UI calls it once it knows that size.
 void fit_if_requested(AppState& app);
-void tick(AppState& app, double dt);   // playback
-void apply_pending(AppState& app);     // a new session from `pending` (throws what the core throws)
+void tick(AppState& app, double dt);  // playback
+void apply_pending(AppState& app);    // a new session from `pending` (throws what the core throws)
 
 void do_reset(AppState& app);
 void do_prefill(AppState& app);

@@ -97,7 +97,9 @@ const std::array kVerbs{
            });
          }},
     Verb{"batch", 1, 1, "N", "sequences per step",
-         [](AppState& app, const Command& c) { change_spec(app, [&](app::RunSpec& s) { s.batch = to_int(c, arg(c)); }); }},
+         [](AppState& app, const Command& c) {
+           change_spec(app, [&](app::RunSpec& s) { s.batch = to_int(c, arg(c)); });
+         }},
     Verb{"new-tokens", 1, 1, "N", "how many tokens the run may generate", set_new_tokens},
     Verb{"tokens", 1, 1, "N", "the old name of new-tokens", set_new_tokens},
     Verb{"prefill-scheme", 1, 1, "all-but-last|all", "",
@@ -110,7 +112,9 @@ const std::array kVerbs{
            });
          }},
     Verb{"meta", 1, 1, "on|off", "shapes only, no weights",
-         [](AppState& app, const Command& c) { change_spec(app, [&](app::RunSpec& s) { s.meta = on_off(c, arg(c)); }); }},
+         [](AppState& app, const Command& c) {
+           change_spec(app, [&](app::RunSpec& s) { s.meta = on_off(c, arg(c)); });
+         }},
     Verb{"reset", 0, 0, "", "start the generation again", [](AppState& app, const Command&) { do_reset(app); }},
     Verb{"prefill", 0, 0, "", "run the cached prefill step", [](AppState& app, const Command&) { do_prefill(app); }},
     Verb{"step", 0, 1, "[N]", "generate N more tokens (default 1)",
@@ -133,7 +137,9 @@ const std::array kVerbs{
     Verb{"unfold", 0, 0, "", "every layer",
          [](AppState& app, const Command&) { change_view(app, [](ViewOptions& o) { o.fold = false; }); }},
     Verb{"layer", 1, 1, "N", "which layer the folded view shows",
-         [](AppState& app, const Command& c) { change_view(app, [&](ViewOptions& o) { o.layer = to_int(c, arg(c)); }); }},
+         [](AppState& app, const Command& c) {
+           change_view(app, [&](ViewOptions& o) { o.layer = to_int(c, arg(c)); });
+         }},
     Verb{"labels", 1, 1, "en|zh", "dimension label language",
          [](AppState& app, const Command& c) {
            const auto labels = trace::labels_from_name(arg(c));

@@ -20,7 +20,9 @@ struct Rect {
   bool overlaps(const Rect& o) const {
     return min.x <= o.max.x && o.min.x <= max.x && min.y <= o.max.y && o.min.y <= max.y;
   }
-  static Rect around(Vec2 c, Vec2 size) { return {{c.x - size.x / 2, c.y - size.y / 2}, {c.x + size.x / 2, c.y + size.y / 2}}; }
+  static Rect around(Vec2 c, Vec2 size) {
+    return {{c.x - size.x / 2, c.y - size.y / 2}, {c.x + size.x / 2, c.y + size.y / 2}};
+  }
   Rect united(const Rect& o) const {
     return {{std::min(min.x, o.min.x), std::min(min.y, o.min.y)}, {std::max(max.x, o.max.x), std::max(max.y, o.max.y)}};
   }

@@ -58,7 +58,8 @@ std::string LayoutInput::structure_key() const {
 
 Layout layout_with_dot(const LayoutInput& input) {
   GVC_t* gvc = graphviz();
-  std::unique_ptr<Agraph_t, GraphDeleter> g(agopen(const_cast<char*>("kvscope"), Agdirected, nullptr), GraphDeleter{gvc});
+  std::unique_ptr<Agraph_t, GraphDeleter> g(agopen(const_cast<char*>("kvscope"), Agdirected, nullptr),
+                                            GraphDeleter{gvc});
   set(g.get(), "rankdir", "TB");
   set(g.get(), "nodesep", "0.25");
   set(g.get(), "ranksep", "0.3");

@@ -33,10 +33,10 @@ struct LayoutInput {
 };
 
 struct Layout {
-  std::vector<Vec2> centers;                 // per node
-  std::vector<std::vector<Vec2>> edge_paths; // per edge: cubic Bezier points p0 (c1 c2 p)*, from -> to
-  std::vector<Vec2> edge_label_pos;          // per edge, meaningful when it has a label
-  std::vector<Rect> cluster_boxes;           // per cluster
+  std::vector<Vec2> centers;                  // per node
+  std::vector<std::vector<Vec2>> edge_paths;  // per edge: cubic Bezier points p0 (c1 c2 p)*, from -> to
+  std::vector<Vec2> edge_label_pos;           // per edge, meaningful when it has a label
+  std::vector<Rect> cluster_boxes;            // per cluster
   Rect bounds;
 };
 

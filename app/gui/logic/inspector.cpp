@@ -64,8 +64,8 @@ Histogram histogram_of(const std::vector<float>& values) {
 }  // namespace
 
 std::string neighbour_label(const trace::Event& e) {
-  return e.name + " (" + (e.layer >= 0 ? "L" + std::to_string(e.layer) + ", " : "") + "step " +
-         std::to_string(e.step) + ")";
+  return e.name + " (" + (e.layer >= 0 ? "L" + std::to_string(e.layer) + ", " : "") + "step " + std::to_string(e.step) +
+         ")";
 }
 
 InspectorView build_inspector(const trace::Run& run, int event, int slice, bool meta) {

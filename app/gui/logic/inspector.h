@@ -18,9 +18,9 @@ struct Heatmap {
   int rows = 0, cols = 0;
   std::vector<float> cells;  // row-major
   float min = 0, max = 0;
-  int slices = 1;             // 2-D slices available: the product of the leading axes (heads, batch x heads)
+  int slices = 1;  // 2-D slices available: the product of the leading axes (heads, batch x heads)
   int slice = 0;
-  std::string slice_axes;     // what a slice index selects, e.g. "heads"
+  std::string slice_axes;  // what a slice index selects, e.g. "heads"
 };
 
 struct Histogram {

@@ -37,7 +37,8 @@ std::string node_key(const trace::Event& e, int step) {
 }
 
 std::vector<int> steps_drawn(const trace::Run& run, int step, bool with_prefill) {
-  const bool add_prefill = with_prefill && step > 0 && !run.steps.empty() && run.steps[0].phase == trace::Phase::Prefill;
+  const bool add_prefill = with_prefill && step > 0 && !run.steps.empty() &&
+                           run.steps[0].phase == trace::Phase::Prefill;
   return add_prefill ? std::vector<int>{run.steps[0].step, step} : std::vector<int>{step};
 }
 
@@ -160,8 +161,7 @@ void place_unfolded(const trace::Run& run, const std::vector<int>& steps, int st
     auto it = folded_edge.find({folded_index[e.from], folded_index[e.to]});
     if (it != folded_edge.end() && shift[e.from] == shift[e.to])
       ev.path = shifted(layout.edge_paths[it->second], {0, shift[e.to]});
-    else
-      ev.path = plain_route(view.nodes[e.from].rect, view.nodes[e.to].rect);
+    else ev.path = plain_route(view.nodes[e.from].rect, view.nodes[e.to].rect);
     view.edges.push_back(std::move(ev));
   }
   for (size_t i = 0; i < folded.clusters.size(); ++i) {
@@ -181,16 +181,14 @@ PaneView build_pane_view(const trace::Run& run, int step, const ViewOptions& opt
   if (step < 0) return view;
   view.step = step;
   const std::vector<int> steps = steps_drawn(run, step, options.with_prefill);
-  const trace::Graph folded =
-      trace::build_graph(run, {.fold = true, .layer = options.fold ? options.layer : 0, .steps = steps});
+  const trace::Graph folded = trace::build_graph(
+      run, {.fold = true, .layer = options.fold ? options.layer : 0, .steps = steps});
   view.layers = folded.layers;
   const LayoutInput input = layout_input(run, folded, step, options, metrics);
   const Layout& layout = cache.get(input);
   view.layout_key = std::to_string(std::hash<std::string>{}(input.structure_key())) + (options.fold ? "f" : "u");
-  if (options.fold)
-    place_folded(run, folded, input, layout, options.labels, view);
-  else
-    place_unfolded(run, steps, step, folded, input, layout, options.labels, view);
+  if (options.fold) place_folded(run, folded, input, layout, options.labels, view);
+  else place_unfolded(run, steps, step, folded, input, layout, options.labels, view);
   std::set<trace::Op> ops;
   for (const NodeView& n : view.nodes) ops.insert(n.op);
   view.ops.assign(ops.begin(), ops.end());

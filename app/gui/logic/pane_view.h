@@ -56,7 +56,7 @@ struct PaneView {
   std::vector<ClusterView> clusters;
   std::vector<trace::Op> ops;  // ops present, for the legend
   Rect bounds;
-  std::string layout_key;      // changes only when the layout does
+  std::string layout_key;  // changes only when the layout does
   int layers = 0;
 };
 
@@ -69,7 +69,7 @@ void mark_changes(PaneView& now, const PaneView& previous);
 // Flags nodes present on one side only, or with different shapes, matching by name and layer.
 void mark_differences(PaneView& a, PaneView& b);
 
-int hit_test(const PaneView& view, Vec2 graph_point);  // node index or -1
+int hit_test(const PaneView& view, Vec2 graph_point);                                          // node index or -1
 int find_node(const PaneView& view, const trace::Run& run, std::string_view name, int layer);  // -1 if absent
 
 }  // namespace kvscope::gui

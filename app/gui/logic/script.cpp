@@ -45,13 +45,14 @@ std::vector<Command> parse_script(const std::string& text) {
     current.clear();
     if (words.empty()) return;
     const Verb* verb = find_verb(words[0]);
-    if (!verb) throw std::invalid_argument("script line " + std::to_string(line) + ": unknown command '" + words[0] + "'");
+    if (!verb)
+      throw std::invalid_argument("script line " + std::to_string(line) + ": unknown command '" + words[0] + "'");
     int n = static_cast<int>(words.size()) - 1;
     if (n < verb->min_args || n > verb->max_args)
       throw std::invalid_argument("script line " + std::to_string(line) + ": '" + words[0] + "' takes " +
-                                  (verb->min_args == verb->max_args ? std::to_string(verb->min_args)
-                                                                    : std::to_string(verb->min_args) + " to " +
-                                                                          std::to_string(verb->max_args)) +
+                                  (verb->min_args == verb->max_args
+                                       ? std::to_string(verb->min_args)
+                                       : std::to_string(verb->min_args) + " to " + std::to_string(verb->max_args)) +
                                   " argument(s), got " + std::to_string(n) + "; usage: " + usage(*verb));
     commands.push_back({words[0], {words.begin() + 1, words.end()}, line});
   };

@@ -21,7 +21,8 @@ Session::Session(app::RunSpec spec) : spec_(std::move(spec)) {
 }
 
 void Session::reset() {
-  core::GenerationOptions cached{.mode = core::CacheMode::Cached, .prefill = spec_.prefill, .new_tokens = spec_.new_tokens};
+  core::GenerationOptions cached{
+      .mode = core::CacheMode::Cached, .prefill = spec_.prefill, .new_tokens = spec_.new_tokens};
   core::GenerationOptions uncached = cached;
   uncached.mode = core::CacheMode::Uncached;
   cached_ = std::make_unique<app::RecordedGeneration>(*model_, prompts_, cached, spec_.capture);
@@ -53,8 +54,7 @@ bool Session::done() const { return cached_->done(); }
 int Session::generated() const { return cached_->generator().generated(); }
 
 void Session::catch_up_uncached() {
-  while (!uncached_->done() && uncached_->generator().generated() < cached_->generator().generated())
-    uncached_->step();
+  while (!uncached_->done() && uncached_->generator().generated() < cached_->generator().generated()) uncached_->step();
 }
 
 int Session::current_step(Side s) const {

@@ -27,11 +27,11 @@ class Session {
   bool meta_forced() const { return meta_forced_; }  // the user asked for weights, the size said no
 
   void reset();
-  void prefill();                 // the cached run's first step, if it has not run
-  void step();                    // one more generated token in both runs
-  void run_to(int tokens);        // grows the run's token budget when needed (the runs are deterministic)
-  bool done() const;              // the token budget is spent
-  int generated() const;          // tokens both runs have produced
+  void prefill();           // the cached run's first step, if it has not run
+  void step();              // one more generated token in both runs
+  void run_to(int tokens);  // grows the run's token budget when needed (the runs are deterministic)
+  bool done() const;        // the token budget is spent
+  int generated() const;    // tokens both runs have produced
   bool started() const { return !cached_->run().steps.empty(); }
 
   const trace::Run& run(Side s) const { return gen(s).run(); }

@@ -23,10 +23,18 @@ std::string dump_view_json(const AppState& app) {
     pj["nodes"] = ojson::array();
     for (const auto& n : p.nodes) {
       const auto& e = run_of(app, s).events.at(n.event);
-      pj["nodes"].push_back({{"event", n.event}, {"name", n.name}, {"layer", n.layer}, {"step", e.step},
-                             {"shape", e.shape}, {"shape_text", n.shape}, {"dims", n.dims},
-                             {"op", std::string(trace::op_name(n.op))}, {"external", n.external},
-                             {"cache", n.cache}, {"changed", n.changed}, {"differs", n.differs},
+      pj["nodes"].push_back({{"event", n.event},
+                             {"name", n.name},
+                             {"layer", n.layer},
+                             {"step", e.step},
+                             {"shape", e.shape},
+                             {"shape_text", n.shape},
+                             {"dims", n.dims},
+                             {"op", std::string(trace::op_name(n.op))},
+                             {"external", n.external},
+                             {"cache", n.cache},
+                             {"changed", n.changed},
+                             {"differs", n.differs},
                              {"rect", {n.rect.min.x, n.rect.min.y, n.rect.max.x, n.rect.max.y}}});
     }
     pj["edges"] = p.edges.size();
@@ -35,10 +43,14 @@ std::string dump_view_json(const AppState& app) {
     j["panes"].push_back(std::move(pj));
   }
   if (app.inspector) {
-    j["selected"] = {{"side", side_name(app.selection.side)}, {"event", app.inspector->event},
-                     {"lines", app.inspector->lines}, {"inputs", app.inspector->inputs.size()},
-                     {"consumers", app.inspector->consumers.size()},
-                     {"heatmap", app.inspector->heatmap ? ojson::array({app.inspector->heatmap->rows, app.inspector->heatmap->cols}) : ojson()}};
+    j["selected"] = {
+        {"side", side_name(app.selection.side)},
+        {"event", app.inspector->event},
+        {"lines", app.inspector->lines},
+        {"inputs", app.inspector->inputs.size()},
+        {"consumers", app.inspector->consumers.size()},
+        {"heatmap", app.inspector->heatmap ? ojson::array({app.inspector->heatmap->rows, app.inspector->heatmap->cols})
+                                           : ojson()}};
   }
   j["layouts_computed"] = app.layouts.layouts_computed();
   j["last_layout_ms"] = app.layouts.last_layout_ms();

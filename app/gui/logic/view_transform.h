@@ -5,8 +5,8 @@
 namespace kvscope::gui {
 
 struct ViewTransform {
-  Vec2 origin;       // the graph point at the viewport's top-left corner
-  float zoom = 1.0f; // screen pixels per graph unit
+  Vec2 origin;        // the graph point at the viewport's top-left corner
+  float zoom = 1.0f;  // screen pixels per graph unit
 
   Vec2 to_screen(Vec2 graph, Vec2 viewport_min) const { return viewport_min + (graph - origin) * zoom; }
   Vec2 to_graph(Vec2 screen, Vec2 viewport_min) const { return origin + (screen - viewport_min) * (1.0f / zoom); }

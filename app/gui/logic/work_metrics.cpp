@@ -8,7 +8,8 @@ namespace kvscope::gui {
 trace::ModeWork step_work(const trace::Run& run, int step) {
   const auto it = std::find_if(run.steps.begin(), run.steps.end(), [&](const auto& s) { return s.step == step; });
   if (it == run.steps.end())
-    throw std::out_of_range("step " + std::to_string(step) + " is not in the " + std::string(trace::cache_mode_name(run.mode)) + " run");
+    throw std::out_of_range("step " + std::to_string(step) + " is not in the " +
+                            std::string(trace::cache_mode_name(run.mode)) + " run");
   const trace::StepRecord* record = &*it;
   return trace::work_of(run, {&record, 1});
 }

@@ -49,7 +49,8 @@ void draw_app(AppState& app, UiState& ui, Fonts& fonts) {
   ImVec2 avail = ImGui::GetContentRegionAvail();
   const bool both = app.mode == ViewMode::Compare;
   const float gap = ImGui::GetStyle().ItemSpacing.x;
-  ImVec2 pane_size{both ? (avail.x - gap) / 2 : avail.x, avail.y - plots_h - metrics_h - ImGui::GetStyle().ItemSpacing.y * 2};
+  ImVec2 pane_size{both ? (avail.x - gap) / 2 : avail.x,
+                   avail.y - plots_h - metrics_h - ImGui::GetStyle().ItemSpacing.y * 2};
   ui.graph_min = ImGui::GetCursorScreenPos();
   app.viewport_size = {pane_size.x, pane_size.y};
   refresh(app);

@@ -19,7 +19,8 @@ void on_glfw_error(int code, const char* text) {
 
 AppWindow::AppWindow(int width, int height, const std::string& title) {
   glfwSetErrorCallback(on_glfw_error);
-  if (!glfwInit()) throw std::runtime_error("cannot open a window: GLFW found no display (run under xvfb-run -a for headless use)");
+  if (!glfwInit())
+    throw std::runtime_error("cannot open a window: GLFW found no display (run under xvfb-run -a for headless use)");
   glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
   window_ = glfwCreateWindow(width, height, title.c_str(), nullptr, nullptr);
@@ -78,7 +79,8 @@ std::vector<uint8_t> AppWindow::read_pixels(int x, int y, int& width, int& heigh
   glfwGetWindowSize(window_, &ww, &wh);
   const float sx = ww > 0 ? static_cast<float>(fw) / ww : 1.0f, sy = wh > 0 ? static_cast<float>(fh) / wh : 1.0f;
   int x0 = std::clamp(static_cast<int>(x * sx), 0, fw), y0 = std::clamp(static_cast<int>(y * sy), 0, fh);
-  int x1 = std::clamp(static_cast<int>((x + width) * sx), 0, fw), y1 = std::clamp(static_cast<int>((y + height) * sy), 0, fh);
+  int x1 = std::clamp(static_cast<int>((x + width) * sx), 0, fw),
+      y1 = std::clamp(static_cast<int>((y + height) * sy), 0, fh);
   width = x1 - x0;
   height = y1 - y0;
   std::vector<uint8_t> flipped(static_cast<size_t>(width) * height * 4);

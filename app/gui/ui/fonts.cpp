@@ -58,8 +58,9 @@ void Fonts::build() {
     cfg.OversampleH = 1;  // CJK glyphs are dense; sub-pixel oversampling only doubles the texture
     atlas.AddFontFromFileTTF(cjk->path.c_str(), pixels, &cfg, ranges_.Data);
   } else {
-    note_ = "No CJK font found: Chinese labels show as '?'. Install fonts-noto-cjk or fonts-wqy-microhei, "
-            "or set KVSCOPE_CJK_FONT to a .ttf/.ttc file.";
+    note_ =
+        "No CJK font found: Chinese labels show as '?'. Install fonts-noto-cjk or fonts-wqy-microhei, "
+        "or set KVSCOPE_CJK_FONT to a .ttf/.ttc file.";
   }
   atlas.Build();
 }

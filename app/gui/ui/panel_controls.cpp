@@ -114,7 +114,8 @@ void draw_export_controls(AppState& app, UiState& ui) {
   ImGui::TextUnformatted("Export the view");
   ImGui::Combo("format", &ui.export_format, kExportFormats, IM_ARRAYSIZE(kExportFormats));
   ImGui::InputText("path", &ui.export_path);
-  if (ImGui::Button("Export")) attempt(app, [&] { export_view(app, kExportFormats[ui.export_format], ui.export_path); });
+  if (ImGui::Button("Export"))
+    attempt(app, [&] { export_view(app, kExportFormats[ui.export_format], ui.export_path); });
 }
 
 void draw_token_strip(const AppState& app) {

@@ -33,7 +33,8 @@ void draw_arrow(ImDrawList* dl, Vec2 from, Vec2 tip, float size, ImU32 col) {
 
 void handle_input(AppState& app, Side side, Vec2 origin, bool hovered) {
   const ImGuiIO& io = ImGui::GetIO();
-  if (hovered && io.MouseWheel != 0) app.transform.zoom_at(std::pow(1.15f, io.MouseWheel), {io.MousePos.x, io.MousePos.y}, origin);
+  if (hovered && io.MouseWheel != 0)
+    app.transform.zoom_at(std::pow(1.15f, io.MouseWheel), {io.MousePos.x, io.MousePos.y}, origin);
   if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 2.0f))
     app.transform.pan_by_pixels({io.MouseDelta.x, io.MouseDelta.y});
   const ImVec2 drag = ImGui::GetMouseDragDelta(ImGuiMouseButton_Left, 0.0f);
@@ -90,7 +91,9 @@ void draw_graph_pane(AppState& app, Side side, Fonts& fonts, ImVec2 size) {
     if (!e.label.empty() && text) dl->AddText(font, text_px, S(e.label_pos), col, e.label.c_str());
   }
   const double since_change = app.clock - app.changed_at;
-  const float glow = since_change < kChangeHighlightSeconds ? static_cast<float>(1.0 - since_change / kChangeHighlightSeconds) : 0.0f;
+  const float glow = since_change < kChangeHighlightSeconds
+                         ? static_cast<float>(1.0 - since_change / kChangeHighlightSeconds)
+                         : 0.0f;
   const bool compare = app.mode == ViewMode::Compare;
   for (const auto& n : view.nodes) {
     if (!n.rect.overlaps(visible)) continue;
@@ -140,8 +143,8 @@ void draw_step_metrics(const AppState& app, Side side) {
 
 namespace {
 
-void draw_series(const char* title, const std::vector<double>& a, const char* a_name,
-                 const std::vector<double>* b, const char* b_name, ImVec2 size) {
+void draw_series(const char* title, const std::vector<double>& a, const char* a_name, const std::vector<double>* b,
+                 const char* b_name, ImVec2 size) {
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
   ImGui::Dummy(size);

@@ -27,7 +27,8 @@ void draw_heatmap(const Heatmap& h, float width) {
   for (int r = 0; r < h.rows; ++r)
     for (int c = 0; c < h.cols; ++c) {
       const ImVec2 a{p0.x + c * cell, p0.y + r * cell_h};
-      dl->AddRectFilled(a, {a.x + cell, a.y + cell_h}, heat(h.cells[static_cast<size_t>(r) * h.cols + c], h.min, h.max));
+      dl->AddRectFilled(a, {a.x + cell, a.y + cell_h},
+                        heat(h.cells[static_cast<size_t>(r) * h.cols + c], h.min, h.max));
     }
   dl->AddRect(p0, {p0.x + h.cols * cell, p0.y + h.rows * cell_h}, rgba(120, 120, 120));
   ImGui::Dummy({h.cols * cell, h.rows * cell_h});

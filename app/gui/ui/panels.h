@@ -16,7 +16,7 @@ struct UiState {
   std::string prompt_text;
   int run_to = 10;
   std::string export_path = "kvscope-graph.mmd";
-  int export_format = 0;  // index into kExportFormats
+  int export_format = 0;                    // index into kExportFormats
   ImVec2 graph_min{0, 0}, graph_max{0, 0};  // the graph panes on screen, for PNG export
 };
 inline constexpr const char* kExportFormats[] = {"mermaid", "dot", "json", "png"};
