@@ -25,6 +25,7 @@ class RunState {
   std::vector<int32_t> positions;    // [B, T]
   std::vector<int32_t> next_tokens;  // [B]
   std::vector<float> last_logits;    // [B, V]
+  int predicted_tokens = 0;          // T of the last pass that computed logits
   ops::RopeTable rope;
 };
 
@@ -69,6 +70,13 @@ std::span<const float> LlamaModel::last_logits(int b) const {
   if (meta()) return {};
   const size_t v = static_cast<size_t>(config_.vocab_size);
   return std::span<const float>(state_->last_logits).subspan(static_cast<size_t>(b) * v, v);
+}
+
+std::span<const float> LlamaModel::logits(int b) const {
+  if (meta()) return {};
+  const size_t rows = static_cast<size_t>(state_->predicted_tokens), v = static_cast<size_t>(config_.vocab_size);
+  return std::span<const float>(state_->logits.data(), state_->logits.size())
+      .subspan(static_cast<size_t>(b) * rows * v, rows * v);
 }
 
 namespace {
@@ -189,6 +197,7 @@ class Pass {
     rms_norm(s_.x, w_.norm, s_.out_norm);
     const int out_normed = emit_(Tensor::output_layernormed, Op::RmsNorm, s_.out_norm.data(), lay_.hidden, {hidden});
     linear(s_.out_norm, w_.head(), s_.logits);
+    s_.predicted_tokens = T_;
     const int logits = emit_(Tensor::logits, Op::Linear, s_.logits.data(), lay_.vocab, {out_normed});
     greedy_next_tokens();
     PassOutput out;

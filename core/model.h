@@ -49,6 +49,9 @@ class LlamaModel {
   PassOutput forward(const PassInput& in, KvCache* cache, trace::Sink* sink);
   // The last row of sequence b's logits from the last forward that predicted; empty in meta mode.
   std::span<const float> last_logits(int b) const;
+  // Every row of sequence b's logits from the last forward that predicted, [T, V] row-major: a loss needs
+  // each position's prediction, not only the next token's. Empty in meta mode.
+  std::span<const float> logits(int b) const;
 
  private:
   LlamaConfig config_;
