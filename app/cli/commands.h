@@ -23,7 +23,8 @@ RecordedRuns record_runs(const app::RunSpec& spec, const std::vector<core::Cache
 
 void add_generate_command(CLI::App& app);
 void add_trace_command(CLI::App& app);
-void add_export_command(CLI::App& app);   // cmd_export.cpp
-void add_compare_command(CLI::App& app);  // cmd_compare.cpp
+void add_export_command(CLI::App& app);    // cmd_export.cpp
+void add_compare_command(CLI::App& app);   // cmd_compare.cpp
+void add_tokenize_command(CLI::App& app);  // cmd_tokenize.cpp
 
 }  // namespace kvscope::cli
