@@ -26,5 +26,6 @@ void add_trace_command(CLI::App& app);
 void add_export_command(CLI::App& app);    // cmd_export.cpp
 void add_compare_command(CLI::App& app);   // cmd_compare.cpp
 void add_tokenize_command(CLI::App& app);  // cmd_tokenize.cpp
+void add_eval_command(CLI::App& app);      // cmd_eval.cpp
 
 }  // namespace kvscope::cli

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   kvscope::cli::add_export_command(app);
   kvscope::cli::add_compare_command(app);
   kvscope::cli::add_tokenize_command(app);
+  kvscope::cli::add_eval_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,7 +1,10 @@
-// `kvscope tokenize` on the shipped kjv-char model: ids checked against its committed tokenizer.json.
+// `kvscope tokenize` and `kvscope eval` on the shipped kjv-char model: ids checked against its committed
+// tokenizer.json, the held-out loss against the training script's own figure in reference.json.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -122,4 +125,43 @@ TEST_CASE("tokenize refuses, in one line, what it cannot do", "[cli][tokenize]")
   CHECK(neither.exit_code != 0);
   CHECK_THAT(neither.out, Catch::Contains("--text") && Catch::Contains("--decode"));
   CHECK(one_line(neither.out));
+}
+
+TEST_CASE("eval reproduces the training script's held-out loss of kjv-char", "[cli][eval]") {
+  const nlohmann::json heldout = read_json(kModelDir + "/reference.json").at("heldout");
+  const CliResult r = run_cli("eval --text '" + kModelDir + "/" + heldout.at("file").get<std::string>() +
+                              "' --format json");
+  REQUIRE(r.exit_code == 0);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  CHECK(j.at("context") == heldout.at("context"));
+  CHECK(j.at("predicted") == heldout.at("characters"));
+  CHECK(j.at("bos") == true);
+  CHECK(j.at("loss").get<double>() == Approx(heldout.at("loss").get<double>()).margin(1e-3));
+  CHECK(j.at("perplexity").get<double>() == Approx(std::exp(j.at("loss").get<double>())));
+}
+
+TEST_CASE("eval prints the loss, bits per token and perplexity for people", "[cli][eval]") {
+  const CliResult r = run_cli("eval --text '" + kModelDir + "/heldout.txt' --context 64");
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("model       kjv-char"));
+  CHECK_THAT(r.out, Catch::Contains("nats/token") && Catch::Contains("bits/token") && Catch::Contains("perplexity"));
+  CHECK_THAT(r.out, Catch::Contains("BOS + up to 63 ids each, context 64"));
+}
+
+TEST_CASE("eval refuses a missing, empty or non-UTF-8 file in one line naming it", "[cli][eval]") {
+  kvscope::test::TempDir dir("eval");
+  std::ofstream(dir / "empty.txt").flush();
+  std::ofstream(dir / "binary.txt", std::ios::binary) << "In the \xff\xfe beginning";
+  for (const std::string name : {"missing.txt", "empty.txt", "binary.txt"}) {
+    const CliResult r = run_cli("eval --text '" + dir.file(name) + "'");
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.out, Catch::Contains("--text " + dir.file(name)));
+    CHECK(one_line(r.out));
+  }
+  const CliResult context = run_cli("eval --text '" + kModelDir + "/heldout.txt' --context 1000");
+  CHECK(context.exit_code != 0);
+  CHECK_THAT(context.out, Catch::Contains("--context 1000"));
+  const CliResult no_tokenizer = run_cli("eval --model seed-tiny --text '" + kModelDir + "/heldout.txt'");
+  CHECK(no_tokenizer.exit_code != 0);
+  CHECK_THAT(no_tokenizer.out, Catch::Contains("--tokenizer"));
 }
