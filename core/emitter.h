@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <string_view>
 
 #include "trace/event.h"
 
@@ -54,6 +55,14 @@ class Emitter {
     spec.view.data = meta_ ? nullptr : data;
     spec.view.repeat_axis = repeat_axis + (spec.view.rank - layout.rank);
     spec.view.repeat = repeat;
+    return sink_->record(spec);
+  }
+
+  // The prompt's text: a value with no axes.
+  int text(trace::Tensor key, std::string_view text) const {
+    if (!sink_) return -1;
+    trace::EventSpec spec = make(key, trace::Op::Text, Layout(), {});
+    spec.text = text;
     return sink_->record(spec);
   }
 

@@ -1,5 +1,6 @@
 #include "core/generator.h"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -53,7 +54,14 @@ int Generator::total_steps() const {
   return options_.new_tokens + (extra ? 1 : 0);
 }
 
-bool Generator::done() const { return step_ >= total_steps(); }
+bool Generator::stopped() const {
+  if (options_.stop_token < 0 || generated_ == 0) return false;
+  for (const auto& seq : sequences_)
+    if (std::find(seq.begin() + prompt_len_, seq.end(), options_.stop_token) == seq.end()) return false;
+  return true;
+}
+
+bool Generator::done() const { return step_ >= total_steps() || stopped(); }
 
 std::vector<int32_t> Generator::column(int from, int count) const {
   std::vector<int32_t> ids;
@@ -96,8 +104,9 @@ StepResult Generator::cached_step() {
   std::vector<int32_t> ids;
   if (step_ == 0) {
     const std::vector<int32_t> prompt = column(0, prompt_len_);
-    const int all = emit.ids(Tensor::prompt_ids, Op::Input, prompt.data(),
-                             Layout(prompt_len_, {{prompt_len_, 1, Axis::InputTokens}}), {});
+    const int text = options_.prompt_text ? emit.text(Tensor::input_string, *options_.prompt_text) : -1;
+    const int all = emit.ids(Tensor::prompt_ids, text >= 0 ? Op::Tokenize : Op::Input, prompt.data(),
+                             Layout(prompt_len_, {{prompt_len_, 1, Axis::InputTokens}}), {text});
     const int n_prefill = options_.prefill == PrefillScheme::All ? prompt_len_ : prompt_len_ - 1;
     ids = column(0, n_prefill);
     in.ids_event = emit.ids(Tensor::input_ids, Op::Slice, ids.data(),
@@ -149,9 +158,11 @@ StepResult Generator::uncached_step() {
   const std::vector<int32_t> ids = column(0, S);
   Emitter emit(sink_, step_, Phase::Full, batch_, model_.meta());
   // Every step re-reads the whole sequence: the previous one grown by the token just predicted.
-  last_input_ids_event_ = emit.ids(Tensor::input_ids, step_ == 0 ? Op::Input : Op::Concat, ids.data(),
-                                   Layout(S, {{S, 1, Axis::InputTokens}}),
-                                   {last_input_ids_event_, last_next_tokens_event_});
+  const bool text = step_ == 0 && options_.prompt_text;
+  const int text_event = text ? emit.text(Tensor::input_string, *options_.prompt_text) : -1;
+  const Op op = step_ > 0 ? Op::Concat : text ? Op::Tokenize : Op::Input;
+  last_input_ids_event_ = emit.ids(Tensor::input_ids, op, ids.data(), Layout(S, {{S, 1, Axis::InputTokens}}),
+                                   {text_event, last_input_ids_event_, last_next_tokens_event_});
   PassInput in;
   in.phase = Phase::Full;
   in.step = step_;

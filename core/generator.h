@@ -19,6 +19,10 @@ struct GenerationOptions {
   CacheMode mode = CacheMode::Cached;
   PrefillScheme prefill = PrefillScheme::AllButLast;
   int new_tokens = 8;  // how many tokens to generate
+  // The text the prompts were tokenized from, when they were: traced as input_string, which feeds input_ids.
+  std::optional<std::string> prompt_text = std::nullopt;
+  // Stop early once every sequence has generated this id (the tokenizer's EOS); -1: always new_tokens.
+  int stop_token = -1;
 };
 
 // What one step did, with the shapes the `generate` log prints (HF style, batch axis included).
@@ -39,7 +43,8 @@ class Generator {
 
   bool done() const;
   StepResult step();
-  int total_steps() const;
+  int total_steps() const;  // at most: a stop token may end generation sooner
+  bool stopped() const;     // every sequence has generated the stop token
   int generated() const { return generated_; }
   const std::vector<std::vector<int32_t>>& sequences() const { return sequences_; }
 

@@ -84,16 +84,36 @@ std::string difference_text(const ShapeDifference& d) {
   return d.key + " " + x_list(d.cached) + " vs " + x_list(d.uncached);
 }
 
-// The table holds ASCII only, so bytes are columns.
+// Terminal columns of UTF-8 text: one per code point (token pieces such as "␣the" are not ASCII).
+size_t columns(const std::string& s) {
+  size_t n = 0;
+  for (size_t i = 0; i < s.size(); ++n) next_code_point(s, i);
+  return n;
+}
+
 std::string pad(const std::string& s, size_t width, bool right) {
-  if (s.size() >= width) return s;
-  const std::string fill(width - s.size(), ' ');
+  const size_t cols = columns(s);
+  if (cols >= width) return s;
+  const std::string fill(width - cols, ' ');
   return right ? fill + s : s + fill;
 }
 
+// The pieces of a mode's tokens, whitespace made visible: "␣the ↵".
+std::string pieces_text(const ModeWork& w) {
+  std::vector<std::string> shown;
+  for (const std::string& p : w.pieces) shown.push_back(visible_piece(p));
+  return shown.empty() ? "-" : join(shown, " ");
+}
+
 nlohmann::ordered_json mode_json(const ModeWork& w) {
-  return {{"tokens", w.tokens}, {"tokens_in", w.tokens_in}, {"macs", w.macs}, {"kv_cache_bytes", w.kv_cache_bytes},
-          {"ms", w.ms},         {"steps", w.steps}};
+  nlohmann::ordered_json j{{"tokens", w.tokens}};
+  if (!w.pieces.empty()) j["pieces"] = w.pieces;
+  j.update(nlohmann::ordered_json{{"tokens_in", w.tokens_in},
+                                  {"macs", w.macs},
+                                  {"kv_cache_bytes", w.kv_cache_bytes},
+                                  {"ms", w.ms},
+                                  {"steps", w.steps}});
+  return j;
 }
 
 std::string csv_field(const std::string& s) {
@@ -115,6 +135,10 @@ ModeWork work_of(const Run& run, std::span<const StepRecord* const> steps) {
     w.steps.push_back(s->step);
   }
   w.tokens = steps.back()->next_tokens;
+  for (int i = steps.back()->first_event; i < steps.back()->end_event; ++i) {
+    const Event& e = run.events[static_cast<size_t>(i)];
+    if (e.role == Role::NextTokens) w.pieces = e.pieces;
+  }
   return w;
 }
 
@@ -173,9 +197,13 @@ std::string comparison_table(const Comparison& c) {
   // A shape-only run computed no tokens and its times measure nothing.
   auto ids = [&](const ModeWork& w) { return c.shapes_only ? std::string("-") : join_tokens(w.tokens); };
   auto ms = [&](double x) { return c.shapes_only ? std::string("-") : fixed(x, 3); };
+  // The pieces column appears when the runs had a tokenizer: a learner reads the token, not its id.
+  const bool text = !c.shapes_only && std::any_of(c.tokens.begin(), c.tokens.end(),
+                                                  [](const TokenComparison& t) { return !t.cached.pieces.empty(); });
   std::vector<std::vector<std::string>> rows{{"token", "cached id", "uncached id", "tokens in c/u", "MACs cached",
                                               "MACs uncached", "work x", "KV cache", "ms cached", "ms uncached",
                                               "a tensor whose shape differs"}};
+  if (text) rows[0].insert(rows[0].begin() + 3, "text");
   for (const TokenComparison& t : c.tokens) {
     const double ratio = t.cached.macs > 0 ? static_cast<double>(t.uncached.macs) / static_cast<double>(t.cached.macs)
                                            : 0;
@@ -189,20 +217,24 @@ std::string comparison_table(const Comparison& c) {
                     std::to_string(t.cached.tokens_in) + "/" + std::to_string(t.uncached.tokens_in),
                     human(t.cached.macs), human(t.uncached.macs), fixed(ratio, 2), bytes(t.cached.kv_cache_bytes),
                     ms(t.cached.ms), ms(t.uncached.ms), diff});
+    if (text) rows.back().insert(rows.back().begin() + 3, pieces_text(t.cached));
   }
   rows.push_back({"total", "", "",
                   std::to_string(c.cached_total.tokens_in) + "/" + std::to_string(c.uncached_total.tokens_in),
                   human(c.cached_total.macs), human(c.uncached_total.macs), fixed(c.work_ratio(), 2),
                   bytes(c.cached_total.kv_cache_bytes), ms(c.cached_total.ms), ms(c.uncached_total.ms), ""});
+  if (text) rows.back().insert(rows.back().begin() + 3, "");
   std::vector<size_t> widths(rows[0].size(), 0);
   for (const auto& row : rows)
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], columns(row[i]));
   std::string out;
   for (const auto& row : rows) {
     std::string line;
-    // Numbers right-aligned; the token index and the free text on the left.
-    for (size_t i = 0; i < row.size(); ++i)
-      line += (i ? "  " : "") + (i + 1 == row.size() ? row[i] : pad(row[i], widths[i], i > 0));
+    // Numbers right-aligned; the token index, the pieces and the free text on the left.
+    for (size_t i = 0; i < row.size(); ++i) {
+      const bool left = i == 0 || (text && i == 3);
+      line += (i ? "  " : "") + (i + 1 == row.size() ? row[i] : pad(row[i], widths[i], !left));
+    }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";
   }

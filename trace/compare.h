@@ -14,12 +14,13 @@ namespace kvscope::trace {
 // One mode's share of one generated token. Steps that predict nothing (the all-but-last prefill) count
 // towards the token their work prepares: the first.
 struct ModeWork {
-  std::vector<int> tokens;     // the token of each sequence
-  int tokens_in = 0;           // tokens per sequence pushed through the layers
-  int64_t macs = 0;            // see trace/macs.h
-  int64_t kv_cache_bytes = 0;  // cache in use once the token is produced (0 without a cache)
-  double ms = 0;               // wall time of the forward passes
-  std::vector<int> steps;      // the run's steps counted here
+  std::vector<int> tokens;          // the token of each sequence
+  std::vector<std::string> pieces;  // their pieces, when the run had a tokenizer (else empty)
+  int tokens_in = 0;                // tokens per sequence pushed through the layers
+  int64_t macs = 0;                 // see trace/macs.h
+  int64_t kv_cache_bytes = 0;       // cache in use once the token is produced (0 without a cache)
+  double ms = 0;                    // wall time of the forward passes
+  std::vector<int> steps;           // the run's steps counted here
 };
 
 struct ShapeDifference {

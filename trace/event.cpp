@@ -16,7 +16,7 @@ std::optional<E> from_name(const std::array<std::string_view, N>& names, std::st
 
 constexpr std::array<std::string_view, 2> kModes{"cached", "uncached"};
 constexpr std::array<std::string_view, 2> kSchemes{"all-but-last", "all"};
-constexpr std::array<std::string_view, 2> kDTypes{"float32", "int32"};
+constexpr std::array<std::string_view, 3> kDTypes{"float32", "int32", "text"};
 
 }  // namespace
 

@@ -27,7 +27,7 @@ enum class PrefillScheme {
 std::string_view prefill_scheme_name(PrefillScheme p);
 std::optional<PrefillScheme> prefill_scheme_from_name(std::string_view name);
 
-enum class DType { Float32, Int32 };
+enum class DType { Float32, Int32, Text };
 std::string_view dtype_name(DType d);
 std::optional<DType> dtype_from_name(std::string_view name);
 
@@ -54,6 +54,8 @@ struct Event {
   // (the second-to-last axis), kept for logits too large to store whole.
   std::optional<std::vector<float>> values;
   std::string values_of;
+  std::string text;                 // input_string: the prompt as typed (its shape is empty)
+  std::vector<std::string> pieces;  // token ids (input and next_tokens): each id's piece, when a tokenizer is known
 
   int64_t numel() const;
 };
@@ -68,6 +70,7 @@ struct EventSpec {
   int step = 0;
   Phase phase = Phase::Prefill;
   std::span<const int> inputs;
+  std::string_view text;  // input_string only
 };
 
 // Receives events as the model computes them; returns the new event's id.
@@ -102,8 +105,9 @@ struct Run {
 };
 
 struct Document {
-  // 2: events carry "key" and "role". Version 1 files are still read (both derived from the name).
-  static constexpr int kSchemaVersion = 2;
+  // 2: events carry "key" and "role". 3: the input_string event ("text") and token "pieces".
+  // Versions 1 and 2 are still read (key and role derived from the name; no text, no pieces).
+  static constexpr int kSchemaVersion = 3;
   int schema_version = kSchemaVersion;
   nlohmann::ordered_json model;  // the model config, as HF config.json keys
   bool meta = false;             // shapes only: no values were computed

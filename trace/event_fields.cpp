@@ -30,7 +30,7 @@ std::string number(double x) {
   return buf;
 }
 
-const std::array<EventField, 15> kFields{{
+const std::array<EventField, 17> kFields{{
     {"id", always, [](const Event& e) { return ojson(e.id); },
      [](const json& j, Event& e) { e.id = get_as<int>(j, "id"); },
      [](const Event& e) { return "#" + std::to_string(e.id); }},
@@ -86,7 +86,7 @@ const std::array<EventField, 15> kFields{{
     {"dtype", always, [](const Event& e) { return ojson(std::string(dtype_name(e.dtype))); },
      [](const json& j, Event& e) {
        auto dtype = dtype_from_name(get_as<std::string>(j, "dtype"));
-       if (!dtype) throw std::runtime_error("event field 'dtype' is not float32 or int32");
+       if (!dtype) throw std::runtime_error("event field 'dtype' is not float32, int32 or text");
        e.dtype = *dtype;
      },
      [](const Event& e) { return e.dtype == DType::Float32 ? std::string() : std::string(dtype_name(e.dtype)); }},
@@ -117,6 +117,16 @@ const std::array<EventField, 15> kFields{{
        e.values = get_as<std::vector<float>>(j.at("data"), "values.data");
      },
      [](const Event& e) { return std::to_string(e.values->size()) + " values (" + e.values_of + ")"; }},
+    {"text", [](const Event& e) { return e.role == Role::Text; }, [](const Event& e) { return ojson(e.text); },
+     [](const json& j, Event& e) { e.text = get_as<std::string>(j, "text"); },
+     [](const Event& e) { return trace::quoted(e.text); }},
+    {"pieces", [](const Event& e) { return !e.pieces.empty(); }, [](const Event& e) { return ojson(e.pieces); },
+     [](const json& j, Event& e) { e.pieces = get_as<std::vector<std::string>>(j, "pieces"); },
+     [](const Event& e) {
+       std::vector<std::string> quoted_pieces;
+       for (const std::string& p : e.pieces) quoted_pieces.push_back(trace::quoted(p));
+       return "pieces " + join(quoted_pieces, " ");
+     }},
 }};
 
 }  // namespace

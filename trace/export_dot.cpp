@@ -12,7 +12,7 @@ struct Writer {
 };
 
 std::string node_line(const Event& e, const GraphNode& n, const std::string& id, Labels labels) {
-  std::string attrs = "label=" + dot_quote(e.name + "\n" + comma_list(e.shape) + "\n" + dims_text(e, labels));
+  std::string attrs = "label=" + dot_quote(join(node_lines(e, labels), "\n"));
   // The key/value history is what the cache saves; inputs from outside the drawn steps are dashed.
   std::string style;
   if (n.cache) {

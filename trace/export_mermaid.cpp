@@ -14,8 +14,9 @@ int64_t utf16_length(const std::string& s) {
 }
 
 std::string node_line(const Event& e, const std::string& id, Labels labels) {
-  return id + "[\"" + mermaid_escape(e.name) + "<br/>" + mermaid_escape(comma_list(e.shape)) + "<br/>" +
-         mermaid_escape(dims_text(e, labels)) + "\"]";
+  std::vector<std::string> lines;
+  for (const std::string& line : node_lines(e, labels)) lines.push_back(mermaid_escape(line));
+  return id + "[\"" + join(lines, "<br/>") + "\"]";
 }
 
 std::string edge_line(const GraphEdge& edge, const PartIds& ids, Labels labels) {
@@ -85,6 +86,8 @@ std::string mermaid_escape(std::string_view text) {
       case '<': out += "#lt;"; break;
       case '>': out += "#gt;"; break;
       case '&': out += "#amp;"; break;
+      case '`': out += "#96;"; break;  // a label in backticks is Markdown to Mermaid
+      case '\n': out += "<br/>"; break;
       default: out += c;
     }
   }

@@ -238,6 +238,14 @@ Graph build_graph(const Run& run, const GraphOptions& options) {
 
 std::string dims_text(const Event& e, Labels labels) { return join(labels == Labels::Zh ? e.dims_zh : e.dims, ", "); }
 
+std::vector<std::string> node_lines(const Event& e, Labels labels) {
+  if (e.role != Role::Text) return {e.name, comma_list(e.shape), dims_text(e, labels)};
+  constexpr size_t kMaxChars = 40;
+  size_t end = 0, chars = 0;
+  while (end < e.text.size() && chars < kMaxChars) next_code_point(e.text, end), ++chars;
+  return {e.name, trace::quoted(e.text.substr(0, end)) + (end < e.text.size() ? "…" : "")};
+}
+
 std::string edge_label(const GraphEdge& edge, Labels labels) {
   if (edge.repeat <= 0) return {};
   const std::string n = std::to_string(edge.repeat);

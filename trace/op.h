@@ -6,6 +6,8 @@
 namespace kvscope::trace {
 
 enum class Op {
+  Text,      // the prompt's text, as typed
+  Tokenize,  // the token ids of a text
   Input,     // token ids given by the user
   Slice,     // part of another tensor (the prompt split of a cached run)
   Feedback,  // a predicted token fed back as the next input

@@ -1,6 +1,7 @@
 #include "trace/recorder.h"
 
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <string_view>
 
@@ -60,7 +61,7 @@ int Recorder::record(const EventSpec& spec) {
   e.op = spec.op;
   for (int input : spec.inputs)
     if (input >= 0) e.inputs.push_back(input);
-  e.dtype = spec.view.is_integer() ? DType::Int32 : DType::Float32;
+  e.dtype = e.role == Role::Text ? DType::Text : spec.view.is_integer() ? DType::Int32 : DType::Float32;
   const TensorView& v = spec.view;
   if (v.has_values()) {
     if (options_.stats || options_.values) e.stats = compute_stats(v);
@@ -75,6 +76,15 @@ int Recorder::record(const EventSpec& spec) {
         e.values = last_rows(v);
         e.values_of = "last_row";
       }
+    }
+  }
+  e.text = std::string(spec.text);
+  const bool token_ids = e.role == Role::Input || e.role == Role::NextTokens;
+  if (pieces_ && token_ids && v.ids) {
+    try {
+      for (int64_t i = 0; i < v.numel(); ++i) e.pieces.push_back(pieces_(static_cast<int>(v.at(i))));
+    } catch (const std::exception&) {
+      e.pieces.clear();  // an id the tokenizer lacks (a preset's vocabulary larger than the tokenizer's)
     }
   }
   run_.events.push_back(std::move(e));

@@ -19,6 +19,7 @@ constexpr std::array<Role, 3> kCacheRead{R::CacheHistory, R::CacheHistory, R::Ca
 // clang-format off
 constexpr std::array kNames{
     //           key                        prefill                           decode                   full
+    TensorName{T::input_string, "input_string", {"input_string", "", "input_string"}, {R::Text, R::Text, R::Text}, false},
     TensorName{T::prompt_ids, "prompt_ids", {"input_ids", "", ""}, kIds, false},
     TensorName{T::last_prompt_ids, "last_prompt_ids", {"predict_input_ids", "", ""}, kIds, false},
     TensorName{T::input_ids, "input_ids", {"prefill_input_ids", "predict_input_ids", "input_ids"}, kIds, false},
@@ -62,7 +63,7 @@ constexpr bool rows_in_enum_order() {
 }
 static_assert(rows_in_enum_order(), "tensor_name(t) indexes the table by the enum");
 
-constexpr std::array<std::string_view, 6> kRoleNames{"intermediate", "input",  "cache_history",
+constexpr std::array<std::string_view, 7> kRoleNames{"intermediate", "text",   "input",      "cache_history",
                                                      "cache_append", "logits", "next_tokens"};
 
 }  // namespace

@@ -16,6 +16,7 @@ std::optional<Phase> phase_from_name(std::string_view name);
 // What a tensor is to the trace's consumers (graph, compare, recorder), set where it is emitted.
 enum class Role {
   Intermediate,  // any other tensor of the forward pass
+  Text,          // the prompt as the user typed it, before the tokenizer
   Input,         // token ids entering the model
   CacheHistory,  // a layer's keys or values as the cache holds them: what attention reads
   CacheAppend,   // the new keys or values written into the cache this step
@@ -29,6 +30,7 @@ std::optional<Role> role_from_name(std::string_view name);
 // grep of a key finds both its row below and the emit that makes the tensor.
 enum class Tensor {
   // generation, outside the layers
+  input_string,
   prompt_ids,
   last_prompt_ids,
   input_ids,

@@ -1,6 +1,7 @@
 #include "trace/text_format.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace kvscope::trace {
 
@@ -24,6 +25,48 @@ char32_t next_code_point(std::string_view utf8, size_t& i) {
   const size_t end = std::min(i + len, utf8.size());
   for (++i; i < end; ++i) cp = (cp << 6) | (static_cast<unsigned char>(utf8[i]) & 0x3F);
   return cp;
+}
+
+std::string quoted(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string visible_piece(std::string_view piece) {
+  std::string out;
+  for (char c : piece) {
+    if (c == ' ') {
+      out += "\u2423";
+    } else if (c == '\n') {
+      out += "\u21b5";
+    } else if (c == '\t') {
+      out += "\u2192";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "<0x%02X>", static_cast<unsigned char>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace kvscope::trace

@@ -12,6 +12,14 @@ std::string join(const std::vector<std::string>& items, std::string_view sep);
 // end of the text ends there.
 char32_t next_code_point(std::string_view utf8, size_t& i);
 
+// "\"a\\nb\"": text in double quotes, with quotes, backslashes and control characters escaped as C and JSON
+// write them, so a prompt with newlines stays on one line of a listing.
+std::string quoted(std::string_view text);
+
+// A token's piece with its whitespace made visible: space as "␣", newline as "↵", tab as "→", other control
+// characters as "<0xNN>"; SentencePiece's "▁" and byte tokens ("<0x0A>") are already visible and stay.
+std::string visible_piece(std::string_view piece);
+
 // "12 81 92" with sep " ".
 template <typename Int>
 std::string join_numbers(const std::vector<Int>& values, std::string_view sep) {

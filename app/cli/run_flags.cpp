@@ -3,24 +3,31 @@
 
 #include "app/cli/commands.h"
 #include "app/common/token_ids.h"
-#include "core/model_source.h"
 
 namespace kvscope::cli {
 
 void add_run_flags(CLI::App& cmd, app::RunSpec& spec) {
-  cmd.add_option("--model,-m", spec.model, "preset name or HF model directory")->capture_default_str();
+  cmd.add_option("--model,-m", spec.model, "shipped model, preset name or HF model directory")->capture_default_str();
   cmd.add_option("--seed", spec.seed, "seed of the preset weights and of --prompt-len ids")->capture_default_str();
   cmd.add_option_function<std::string>(
-         "--prompt,-p",
+         "--prompt,-p", [&spec](const std::string& text) { spec.prompt_text = text; },
+         "prompt text, tokenized by the model's tokenizer (default: \"" + app::kDefaultTextPrompt +
+             "\", or seed 004's ids for a model without one)")
+      ->type_name("TEXT");
+  cmd.add_option_function<std::string>(
+         "--ids",
          [&spec](const std::string& text) {
            try {
              spec.prompts = app::parse_token_id_sequences(text);
            } catch (const std::invalid_argument& e) {
-             throw std::invalid_argument(std::string("--prompt: ") + e.what());
+             throw std::invalid_argument(std::string("--ids: ") + e.what());
            }
          },
-         "token ids, e.g. 12,81,92,52,65 (';' separates the sequences of a batch)")
+         "prompt as token ids, e.g. 12,81,92,52,65 (';' separates the sequences of a batch)")
       ->type_name("IDS");
+  cmd.add_option("--tokenizer", spec.tokenizer,
+                 "tokenizer.json, tokenizer.model, tokenizer.bin or a directory holding one; overrides the model's")
+      ->type_name("PATH");
   cmd.add_option("--prompt-len", spec.prompt_len, "seeded random prompt of this many ids (when --prompt is absent)")
       ->check(CLI::PositiveNumber);
   cmd.add_option("--batch,-b", spec.batch, "sequences in the batch")->check(CLI::PositiveNumber)->capture_default_str();
@@ -36,27 +43,29 @@ void add_run_flags(CLI::App& cmd, app::RunSpec& spec) {
           CLI::ignore_case))
       ->default_str("all-but-last");
   cmd.add_flag("--meta", spec.meta, "shapes only: no weights, no arithmetic (any model size traces instantly)");
+  cmd.add_flag("--stop-at-eos", spec.stop_at_eos, "stop early once every sequence has generated the tokenizer's EOS");
 }
 
 void add_output_flag(CLI::App& cmd, std::string& path) {
   cmd.add_option("--output,-o", path, "file to write (atomically); standard output when absent");
 }
 
-RecordedRuns record_runs(const app::RunSpec& spec, const std::vector<core::CacheMode>& modes) {
-  const core::ModelSource source = core::resolve_model(spec.model);
-  app::RunSpec effective = spec;
-  if (effective.prompts.empty() && effective.prompt_len == 0) effective.prompts = {app::kSeed004Prompt};
-  const auto prompts = app::make_prompts(effective, source.config);
-  core::LlamaModel model = core::load_model(source, spec.seed, spec.meta);
-  RecordedRuns out{app::new_document(model), {}, {}};
+RecordedRuns record_runs(const app::RunSpec& spec, const std::vector<core::CacheMode>& modes,
+                         const StepObserver& observe) {
+  app::LoadedRun loaded = app::load_run(spec);
+  RecordedRuns out{app::new_document(*loaded.model), {}, {}, nullptr};
   for (core::CacheMode mode : modes) {
-    core::GenerationOptions options{mode, spec.prefill, spec.new_tokens};
-    app::RecordedGeneration gen(model, prompts, options, spec.capture);
-    gen.run_to_end();
+    app::RecordedGeneration gen(*loaded.model, loaded.prompts.ids, app::generation_options(spec, mode, loaded),
+                                spec.capture, app::token_pieces(loaded.tokenizer.get()));
+    while (!gen.done()) {
+      const core::StepResult& r = gen.step();
+      if (observe) observe(r, gen.generator(), loaded.tokenizer.get());
+    }
     out.results.push_back(gen.results());
     out.sequences.push_back(gen.generator().sequences());
     out.doc.runs.push_back(gen.take_run());
   }
+  out.tokenizer = std::move(loaded.tokenizer);
   return out;
 }
 

@@ -11,8 +11,8 @@ namespace kvscope::cli {
 
 namespace {
 
-const char* const kRunFlags[] = {"--model", "--seed",       "--prompt",  "--prompt-len",
-                                 "--batch", "--new-tokens", "--prefill", "--meta"};
+const char* const kRunFlags[] = {"--model", "--seed",       "--prompt",  "--ids",  "--tokenizer",  "--prompt-len",
+                                 "--batch", "--new-tokens", "--prefill", "--meta", "--stop-at-eos"};
 
 trace::Document read_trace(const std::string& path) {
   const std::optional<std::string> text = trace::read_file(path);

@@ -1,5 +1,6 @@
 #include "app/common/recording.h"
 
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 
@@ -7,38 +8,119 @@
 
 namespace kvscope::app {
 
-std::vector<std::vector<int32_t>> make_prompts(const RunSpec& spec, const core::LlamaConfig& config) {
-  if (spec.batch < 1) throw std::invalid_argument("--batch must be at least 1, got " + std::to_string(spec.batch));
-  std::vector<std::vector<int32_t>> prompts;
-  if (!spec.prompts.empty()) {
-    if (spec.prompts.size() == 1) {
-      prompts.assign(static_cast<size_t>(spec.batch), spec.prompts[0]);
-    } else if (static_cast<int>(spec.prompts.size()) == spec.batch) {
-      prompts = spec.prompts;
-    } else {
-      throw std::invalid_argument("--prompt has " + std::to_string(spec.prompts.size()) + " sequences but --batch is " +
-                                  std::to_string(spec.batch) + " (give one prompt, or one per sequence)");
+std::unique_ptr<tokenizer::Tokenizer> load_run_tokenizer(const RunSpec& spec, const core::ModelSource& source) {
+  tokenizer::LoadOptions options;
+  options.vocab_size = source.config.vocab_size;  // llama2.c's tokenizer.bin does not store its size
+  if (!spec.tokenizer.empty()) {
+    try {
+      return tokenizer::load_tokenizer(spec.tokenizer, options);
+    } catch (const tokenizer::TokenizerError& e) {
+      throw tokenizer::TokenizerError(std::string("--tokenizer: ") + e.what());
     }
-  } else {
-    if (spec.prompt_len < 1) throw std::invalid_argument("--prompt-len must be at least 1 (or give --prompt)");
-    // Like the seed's torch.randint(0, vocab, (B, L)), from our own seeded stream.
-    core::Rng rng(core::stream_seed(spec.seed, 0x70726F6D7074ull));
-    prompts.assign(static_cast<size_t>(spec.batch), std::vector<int32_t>(static_cast<size_t>(spec.prompt_len)));
-    for (auto& p : prompts)
-      for (auto& id : p) id = static_cast<int32_t>(rng.below(static_cast<uint32_t>(config.vocab_size)));
   }
-  // The Generator checks them as well; here the error can name the flag, before any weights are loaded.
-  try {
-    config.check_token_ids(prompts);
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(std::string("--prompt: ") + e.what());
-  }
+  namespace fs = std::filesystem;
+  if (source.weights_dir.empty()) return nullptr;
+  const fs::path dir = source.weights_dir;
+  for (const char* file : {"tokenizer.json", "tokenizer.model", "tokenizer.bin"})
+    if (fs::exists(dir / file)) return tokenizer::load_tokenizer(dir, options);
+  return nullptr;
+}
+
+namespace {
+
+std::vector<std::vector<int32_t>> tokenize(const std::string& text, const tokenizer::Tokenizer& tok) {
+  std::vector<int32_t> ids;
+  for (int id : tok.encode(text)) ids.push_back(static_cast<int32_t>(id));
+  if (ids.empty()) throw std::invalid_argument("--prompt: the text has no tokens (type something)");
+  return {ids};
+}
+
+std::vector<std::vector<int32_t>> random_prompt(const RunSpec& spec, const core::LlamaConfig& config) {
+  // Like the seed's torch.randint(0, vocab, (B, L)), from our own seeded stream.
+  core::Rng rng(core::stream_seed(spec.seed, 0x70726F6D7074ull));
+  std::vector<std::vector<int32_t>> prompts(static_cast<size_t>(spec.batch),
+                                            std::vector<int32_t>(static_cast<size_t>(spec.prompt_len)));
+  for (auto& p : prompts)
+    for (auto& id : p) id = static_cast<int32_t>(rng.below(static_cast<uint32_t>(config.vocab_size)));
   return prompts;
 }
 
+}  // namespace
+
+Prompts make_prompts(const RunSpec& spec, const core::LlamaConfig& config, const tokenizer::Tokenizer* tokenizer) {
+  if (spec.batch < 1) throw std::invalid_argument("--batch must be at least 1, got " + std::to_string(spec.batch));
+  if (spec.prompt_text && !spec.prompts.empty())
+    throw std::invalid_argument("--prompt and --ids both give the prompt: use one");
+  if (spec.prompt_text && !tokenizer)
+    throw std::invalid_argument("--prompt is text, but model '" + spec.model +
+                                "' has no tokenizer: give token ids with --ids 12,81,92, or a tokenizer with "
+                                "--tokenizer PATH");
+  Prompts out;
+  const char* flag = "--ids";
+  if (spec.prompt_text) {
+    out.text = spec.prompt_text;
+    out.ids = tokenize(*spec.prompt_text, *tokenizer);
+    flag = "--prompt";
+  } else if (!spec.prompts.empty()) {
+    out.ids = spec.prompts;
+  } else if (spec.prompt_len > 0) {
+    out.ids = random_prompt(spec, config);
+    flag = "--prompt-len";
+  } else if (tokenizer) {
+    out.text = kDefaultTextPrompt;
+    out.ids = tokenize(kDefaultTextPrompt, *tokenizer);
+    flag = "--prompt";
+  } else {
+    out.ids = {kSeed004Prompt};
+  }
+  if (out.ids.size() == 1) {
+    out.ids.resize(static_cast<size_t>(spec.batch), out.ids[0]);
+  } else if (static_cast<int>(out.ids.size()) != spec.batch) {
+    throw std::invalid_argument("--ids has " + std::to_string(out.ids.size()) + " sequences but --batch is " +
+                                std::to_string(spec.batch) + " (give one prompt, or one per sequence)");
+  }
+  // The Generator checks them as well; here the error can name the flag, before any weights are loaded.
+  try {
+    config.check_token_ids(out.ids);
+  } catch (const std::invalid_argument& e) {
+    const std::string hint = tokenizer && tokenizer->vocab_size() > config.vocab_size
+                                 ? " (the tokenizer has " + std::to_string(tokenizer->vocab_size()) +
+                                       " ids, the model's vocabulary " + std::to_string(config.vocab_size) + ")"
+                                 : "";
+    throw std::invalid_argument(std::string(flag) + ": " + e.what() + hint);
+  }
+  return out;
+}
+
+LoadedRun load_run(const RunSpec& spec) {
+  LoadedRun run;
+  run.source = core::resolve_model(spec.model);
+  run.tokenizer = load_run_tokenizer(spec, run.source);
+  run.prompts = make_prompts(spec, run.source.config, run.tokenizer.get());
+  run.model = std::make_unique<core::LlamaModel>(core::load_model(run.source, spec.seed, spec.meta));
+  return run;
+}
+
+core::GenerationOptions generation_options(const RunSpec& spec, core::CacheMode mode, const LoadedRun& loaded) {
+  core::GenerationOptions options;
+  options.mode = mode;
+  options.prefill = spec.prefill;
+  options.new_tokens = spec.new_tokens;
+  options.prompt_text = loaded.prompts.text;
+  if (spec.stop_at_eos && loaded.tokenizer) options.stop_token = loaded.tokenizer->eos_id();
+  return options;
+}
+
+trace::TokenPieces token_pieces(const tokenizer::Tokenizer* tokenizer) {
+  if (!tokenizer) return {};
+  return [tokenizer](int id) { return tokenizer->piece(id); };
+}
+
 RecordedGeneration::RecordedGeneration(core::LlamaModel& model, std::vector<std::vector<int32_t>> prompts,
-                                       core::GenerationOptions options, trace::CaptureOptions capture)
-    : run_(std::make_unique<trace::Run>()), recorder_(std::make_unique<trace::Recorder>(*run_, capture)) {
+                                       core::GenerationOptions options, trace::CaptureOptions capture,
+                                       trace::TokenPieces pieces)
+    : run_(std::make_unique<trace::Run>()),
+      recorder_(std::make_unique<trace::Recorder>(*run_, capture, std::move(pieces))) {
   run_->mode = options.mode;
   run_->prefill = options.prefill;
   run_->batch = static_cast<int>(prompts.size());

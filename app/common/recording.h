@@ -3,41 +3,78 @@
 // shared by the CLI and the GUI.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/generator.h"
 #include "core/model.h"
+#include "core/model_source.h"
+#include "tokenizer/tokenizer.h"
 #include "trace/event.h"
 #include "trace/recorder.h"
 
 namespace kvscope::app {
 
-// Seed 004's prompt: what a run reads when the user gives neither a prompt nor a prompt length.
+// The model kvscope opens on: trained on the King James Bible, so its answers are English.
+inline const std::string kDefaultModel = "kjv-char";
+// What a run reads when the user gives no prompt: this text when the model has a tokenizer, else seed 004's
+// prompt ids.
+inline const std::string kDefaultTextPrompt = "And God said";
 inline const std::vector<int32_t> kSeed004Prompt{12, 81, 92, 52, 65};
 
 // What the user asked for, as the CLI flags and the GUI controls both express it.
 struct RunSpec {
-  std::string model = "seed-tiny";  // preset name or HF model directory
-  uint64_t seed = 0;                // weights of presets, and random prompts
-  bool meta = false;                // shapes only
+  std::string model = kDefaultModel;  // shipped model, preset name or HF model directory
+  uint64_t seed = 0;                  // weights of presets, and random prompts
+  bool meta = false;                  // shapes only
   int batch = 1;
-  std::vector<std::vector<int32_t>> prompts;  // one, or one per sequence; empty: random of prompt_len
-  int prompt_len = 0;
-  int new_tokens = 3;  // tokens to generate
+  std::optional<std::string> prompt_text;     // --prompt: text, tokenized by the model's tokenizer
+  std::vector<std::vector<int32_t>> prompts;  // --ids: one, or one per sequence
+  int prompt_len = 0;                         // --prompt-len: seeded random ids
+  std::string tokenizer;                      // --tokenizer: a file or directory overriding the model's own
+  int new_tokens = 3;                         // tokens to generate
+  bool stop_at_eos = false;                   // end generation when every sequence has produced EOS
   core::PrefillScheme prefill = core::PrefillScheme::AllButLast;
   trace::CaptureOptions capture;
 };
 
-// The batch's prompts: the given ones (one prompt is repeated for every sequence) or seeded random ids.
-// Throws std::invalid_argument naming the flag when they do not fit the model.
-std::vector<std::vector<int32_t>> make_prompts(const RunSpec& spec, const core::LlamaConfig& config);
+// The tokenizer of a run: --tokenizer when given, else the model directory's own tokenizer files; null for a
+// preset or a directory without them. Throws tokenizer::TokenizerError naming the file.
+std::unique_ptr<tokenizer::Tokenizer> load_run_tokenizer(const RunSpec& spec, const core::ModelSource& source);
+
+// What a run reads: every sequence's ids, and the text they were tokenized from (when they were).
+struct Prompts {
+  std::vector<std::vector<int32_t>> ids;
+  std::optional<std::string> text;
+};
+
+// The batch's prompts: the text tokenized (repeated for every sequence), the given ids (one prompt is
+// repeated for every sequence), seeded random ids, or the default prompt. Throws std::invalid_argument
+// naming the flag when they do not fit the model, or when text is given and there is no tokenizer.
+Prompts make_prompts(const RunSpec& spec, const core::LlamaConfig& config, const tokenizer::Tokenizer* tokenizer);
+
+// Everything a run needs, loaded once: the model, its tokenizer and the prompts.
+struct LoadedRun {
+  core::ModelSource source;
+  std::unique_ptr<core::LlamaModel> model;
+  std::unique_ptr<tokenizer::Tokenizer> tokenizer;  // may be null
+  Prompts prompts;
+};
+// The prompts are checked before the weights are read, so a bad flag fails fast.
+LoadedRun load_run(const RunSpec& spec);
+
+// The generation options of `spec` for one mode: the text to trace as input_string, the stop token.
+core::GenerationOptions generation_options(const RunSpec& spec, core::CacheMode mode, const LoadedRun& loaded);
+
+// Each id's piece, for the trace's token-id events; empty without a tokenizer.
+trace::TokenPieces token_pieces(const tokenizer::Tokenizer* tokenizer);
 
 // One generation with its trace, advanced a step at a time (the GUI) or to the end (the CLI).
 class RecordedGeneration {
  public:
   RecordedGeneration(core::LlamaModel& model, std::vector<std::vector<int32_t>> prompts,
-                     core::GenerationOptions options, trace::CaptureOptions capture);
+                     core::GenerationOptions options, trace::CaptureOptions capture, trace::TokenPieces pieces = {});
   bool done() const { return generator_->done(); }
   const core::StepResult& step();
   void run_to_end();

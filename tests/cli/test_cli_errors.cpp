@@ -22,17 +22,17 @@ TEST_CASE("unknown preset names the argument and lists the presets", "[cli]") {
 }
 
 TEST_CASE("a token id outside the vocabulary is refused", "[cli]") {
-  const CliResult r = run_cli("generate --prompt 1,2,100");
+  const CliResult r = run_cli("generate --ids 1,2,100");
   CHECK(r.exit_code != 0);
-  CHECK_THAT(r.out, Catch::Contains("--prompt") && Catch::Contains("100") && Catch::Contains("[0, 100)"));
+  CHECK_THAT(r.out, Catch::Contains("--ids") && Catch::Contains("100") && Catch::Contains("[0, 100)"));
 }
 
 TEST_CASE("a malformed prompt names the bad item", "[cli]") {
-  const CliResult r = run_cli("generate --prompt 1,x,3");
+  const CliResult r = run_cli("generate --ids 1,x,3");
   CHECK(r.exit_code != 0);
   CHECK_THAT(r.out, Catch::Contains("'x'"));
-  CHECK(run_cli("generate --prompt 1,,3").exit_code != 0);
-  CHECK(run_cli("generate --prompt=-4").exit_code != 0);
+  CHECK(run_cli("generate --ids 1,,3").exit_code != 0);
+  CHECK(run_cli("generate --ids=-4").exit_code != 0);
 }
 
 TEST_CASE("a negative token id is refused as it is parsed, in the app's words", "[cli]") {
@@ -43,9 +43,9 @@ TEST_CASE("a negative token id is refused as it is parsed, in the app's words", 
     words = e.what();
   }
   REQUIRE_THAT(words, Catch::Contains("'-5' is not a token id"));
-  const CliResult r = run_cli("generate --prompt=12,-5");
+  const CliResult r = run_cli("generate --ids=12,-5");
   CHECK(r.exit_code != 0);
-  CHECK_THAT(r.out, Catch::Contains("--prompt: " + words));
+  CHECK_THAT(r.out, Catch::Contains("--ids: " + words));
 }
 
 TEST_CASE("the tokens to generate are set by --new-tokens, by -n, and by its old name --steps", "[cli]") {
@@ -69,7 +69,7 @@ TEST_CASE("bad flag values exit non-zero", "[cli]") {
   CHECK(run_cli("generate --prefill sideways").exit_code != 0);
   CHECK(run_cli("trace --format yaml").exit_code != 0);
   CHECK(run_cli("generate --no-such-flag").exit_code != 0);
-  const CliResult r = run_cli("generate --batch 3 --prompt '1,2;3,4'");
+  const CliResult r = run_cli("generate --batch 3 --ids '1,2;3,4'");
   CHECK(r.exit_code != 0);
   CHECK_THAT(r.out, Catch::Contains("--batch is 3"));
 }
@@ -100,7 +100,7 @@ TEST_CASE("model directory errors name the file and field", "[cli]") {
     write(dir / "config.json",
           R"({"vocab_size": 10, "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1,
               "num_attention_heads": 2})");
-    const CliResult r = run_cli("generate --prompt 1,2,3 --model " + dir.string());
+    const CliResult r = run_cli("generate --ids 1,2,3 --model " + dir.string());
     CHECK(r.exit_code != 0);
     CHECK_THAT(r.out, Catch::Contains("model.safetensors"));
   }
@@ -117,8 +117,15 @@ TEST_CASE("a failed write leaves no partial output file", "[cli]") {
   // An existing file survives a run that fails before writing.
   const fs::path keep = dir / "keep.json";
   write(keep, "precious");
-  CHECK(run_cli("trace --prompt 1,2,999 -o " + keep.string()).exit_code != 0);
+  CHECK(run_cli("trace --ids 1,2,999 -o " + keep.string()).exit_code != 0);
   CHECK(kvscope::test::read_file(keep) == "precious");
   for (const auto& entry : fs::directory_iterator(dir))
     CHECK(entry.path().filename().string().find(".tmp-") == std::string::npos);
+}
+
+TEST_CASE("a text prompt for a model without a tokenizer names --ids and --tokenizer", "[cli]") {
+  const CliResult r = run_cli("generate --model seed-tiny --prompt 'In the beginning'");
+  CHECK(r.exit_code != 0);
+  CHECK_THAT(r.out, Catch::Contains("--prompt") && Catch::Contains("--ids") && Catch::Contains("--tokenizer"));
+  CHECK(run_cli("generate --prompt 'In the' --ids 1,2").exit_code != 0);
 }

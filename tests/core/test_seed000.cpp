@@ -1,5 +1,5 @@
-// Seed 000: openllama-3b, 7 tokens, the first 6 prefilled, the 7th predicting the 8th. Every node of the
-// seed's graph exists with exactly its shape, and every edge of the seed is a path in the trace.
+// Seed 000: openllama-3b, 7 tokens from a text, the first 6 prefilled, the 7th predicting the 8th. Every node
+// of the seed's graph exists with exactly its shape, and every edge of the seed is a path in the trace.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -10,18 +10,24 @@
 #include "core/model_source.h"
 #include "tests/core/test_helpers.h"
 #include "tests/support/seed_notes.h"
+#include "tokenizer/tokenizer.h"
 
 using namespace kvscope;
 
 namespace {
 
+// The seed's 7 tokens come from text: any tokenizer whose ids fit the vocabulary drives a shape-only run, and
+// kjv-char's reads "In the" as <s> and six characters.
 Recorded seed_scenario() {
+  const auto tok = tokenizer::load_tokenizer(core::assets_dir() / "models" / "kjv-char");
+  const std::string text = "In the";
+  const std::vector<int> ids = tok->encode(text);
+  REQUIRE(ids.size() == 7);
   core::LlamaModel model(core::preset_config("openllama-3b"), std::nullopt);
-  return record(model, {{1, 2, 3, 4, 5, 6, 7}}, {core::CacheMode::Cached, core::PrefillScheme::AllButLast, 1});
+  core::GenerationOptions options{core::CacheMode::Cached, core::PrefillScheme::AllButLast, 1};
+  options.prompt_text = text;
+  return record(model, {std::vector<int32_t>(ids.begin(), ids.end())}, options);
 }
-
-// The tensors the seed draws that this issue does not produce yet: the prompt text (tokenizers come later).
-const std::set<std::string> kNotTraced{"input_string"};
 
 bool reaches(const trace::Run& run, const std::string& from, const std::string& to) {
   std::vector<std::vector<int>> consumers(run.events.size());
@@ -65,10 +71,17 @@ TEST_CASE("seed 000: every edge is a path in the trace's dependency graph", "[se
   REQUIRE(seed.edges.size() == 57);
   const Recorded r = seed_scenario();
   for (const auto& edge : seed.edges) {
-    if (kNotTraced.count(edge.from)) continue;
     INFO(edge.from << " --> " << edge.to);
     CHECK(reaches(r.run, edge.from, edge.to));
   }
+  // The text is the run's first event, and the prompt's ids are tokenized from it.
+  const trace::Event& text = r.run.events.front();
+  CHECK(text.name == "input_string");
+  CHECK(text.text == "In the");
+  CHECK(text.shape.empty());
+  CHECK(r.run.events[1].name == "input_ids");
+  CHECK(r.run.events[1].op == trace::Op::Tokenize);
+  CHECK(r.run.events[1].inputs == std::vector<int>{0});
 }
 
 TEST_CASE("seed 000: the zh labels are the seed's own words", "[seed000]") {

@@ -33,7 +33,7 @@ TEST_CASE("seed 004 part 1: uncached steps re-run the whole sequence", "[seed004
 }
 
 TEST_CASE("seed 004 part 1 through the CLI log", "[seed004][cli]") {
-  const CliResult r = run_cli("generate --model seed-tiny --prompt 12,81,92,52,65 --steps 3 --no-cache");
+  const CliResult r = run_cli("generate --model seed-tiny --ids 12,81,92,52,65 --steps 3 --no-cache");
   REQUIRE(r.exit_code == 0);
   for (const char* line : {"input_ids shape [1, 5]", "input_ids shape [1, 6]", "input_ids shape [1, 7]",
                            "logits shape [1, 5, 100]", "logits shape [1, 6, 100]", "logits shape [1, 7, 100]"})
@@ -46,7 +46,7 @@ TEST_CASE("seed 004 part 2: batch 4, 10 prompt tokens, cache grows one position 
   app::RunSpec spec;
   spec.batch = 4;
   spec.prompt_len = 10;
-  const auto prompts = app::make_prompts(spec, c);
+  const auto prompts = app::make_prompts(spec, c, nullptr).ids;
   REQUIRE(prompts.size() == 4);
   CHECK(prompts[0] != prompts[1]);  // like torch.randint(0, V, (B, L)): every sequence its own
   const Recorded r = record(model, prompts, {core::CacheMode::Cached, core::PrefillScheme::All, 4});

@@ -1,12 +1,14 @@
 // Writes a Mermaid export of a run whose tensor names are everything Mermaid reads specially (keywords as
 // ids, quotes, '#', '<', '>', '&', '@', '.', '-'), and the list of those names, one a line: the renderer
-// checks that every name reads back unchanged from the rendered diagram.
+// checks that every name reads back unchanged from the rendered diagram. The run starts from a prompt text
+// holding the same characters, plus backticks, '|', a backslash and a newline.
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "trace/atomic_file.h"
 #include "trace/export_mermaid.h"
+#include "trace/text_format.h"
 
 using namespace kvscope::trace;
 
@@ -24,6 +26,16 @@ int main(int argc, char** argv) {
   StepRecord step;
   step.phase = Phase::Prefill;
   step.tokens_in = 2;
+  const std::string prompt = "He said \"hi\" #1 <b>&amp; | `tick` \\ ok\nline 2";
+  Event text;
+  text.id = 0;
+  text.name = "input_string";
+  text.key = "input_string";
+  text.role = Role::Text;
+  text.dtype = DType::Text;
+  text.op = Op::Text;
+  text.text = prompt;
+  run.events.push_back(text);
   for (const std::string& name : names) {
     Event e;
     e.id = static_cast<int>(run.events.size());
@@ -31,8 +43,8 @@ int main(int argc, char** argv) {
     e.shape = {2, 3};
     e.dims = {"tokens <&>", "\"hidden\" #"};
     e.dims_zh = e.dims;
-    e.layer = e.id == 0 ? -1 : 0;
-    if (e.id > 0) e.inputs = {e.id - 1};
+    e.layer = e.id == 1 ? -1 : 0;
+    e.inputs = {e.id - 1};
     run.events.push_back(e);
   }
   step.end_event = static_cast<int>(run.events.size());
@@ -41,5 +53,5 @@ int main(int argc, char** argv) {
   write_file_atomically(argv[1], export_mermaid(run, graph, Labels::En).text);
   std::string list;
   for (const std::string& name : names) list += name + "\n";
-  write_file_atomically(argv[2], list + "tokens <&>, \"hidden\" #\n");
+  write_file_atomically(argv[2], list + "tokens <&>, \"hidden\" #\n" + kvscope::trace::quoted(prompt) + "\n");
 }

@@ -18,7 +18,7 @@ std::string trim(const std::string& s) {
 
 std::string decode(std::string s) {
   for (const auto& [code, text] : std::vector<std::pair<std::string, std::string>>{
-           {"#quot;", "\""}, {"#lt;", "<"}, {"#gt;", ">"}, {"#amp;", "&"}, {"#35;", "#"}}) {
+           {"#quot;", "\""}, {"#lt;", "<"}, {"#gt;", ">"}, {"#amp;", "&"}, {"#35;", "#"}, {"#96;", "`"}}) {
     for (size_t at = s.find(code); at != std::string::npos; at = s.find(code, at + text.size()))
       s.replace(at, code.size(), text);
   }
@@ -62,9 +62,14 @@ MermaidGraph read_mermaid(const std::string& text) {
       const std::string label = m[2];
       const std::string sep = "<br/>";
       const size_t a = label.find(sep), b = a == std::string::npos ? a : label.find(sep, a + sep.size());
-      if (b == std::string::npos) throw std::runtime_error("node label without three parts: " + line);
-      g.nodes[m[1]] = {decode(label.substr(0, a)), decode(label.substr(a + sep.size(), b - a - sep.size())),
-                       decode(label.substr(b + sep.size())), open.empty() ? "" : open.back()};
+      const std::string subgraph = open.empty() ? "" : open.back();
+      if (a == std::string::npos) throw std::runtime_error("node label without its parts: " + line);
+      if (b == std::string::npos) {
+        g.nodes[m[1]] = {decode(label.substr(0, a)), "", "", subgraph, decode(label.substr(a + sep.size()))};
+      } else {
+        g.nodes[m[1]] = {decode(label.substr(0, a)), decode(label.substr(a + sep.size(), b - a - sep.size())),
+                         decode(label.substr(b + sep.size())), subgraph, ""};
+      }
     } else {
       g.unread.push_back(line);
     }

@@ -10,6 +10,7 @@ namespace kvscope::test {
 struct MermaidNode {
   std::string name, shape, dims;  // the three `<br/>` parts of the label, entity codes decoded
   std::string subgraph;           // title of the subgraph holding the definition, empty outside
+  std::string text;               // input_string's label is two parts: its name and the text, quoted
 };
 
 struct MermaidEdge {

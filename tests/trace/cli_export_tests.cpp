@@ -8,6 +8,8 @@
 #include "tests/support/mermaid_reader.h"
 #include "tests/support/temp_dir.h"
 #include "trace/document_json.h"
+#include "trace/export_dot.h"
+#include "trace/text_format.h"
 
 using namespace kvscope;
 
@@ -19,7 +21,7 @@ int count_lines(const std::string& s) { return static_cast<int>(std::count(s.beg
 
 TEST_CASE("export --from a JSON trace draws what the run itself draws") {
   test::TempDir dir("export");
-  const std::string run = "--model seed-tiny --prompt 12,81,92,52,65 --steps 2";
+  const std::string run = "--model seed-tiny --ids 12,81,92,52,65 --steps 2";
   REQUIRE(run_cli("trace " + run + " --both --format json -o " + dir.file("t.json")).exit_code == 0);
   for (const std::string flags :
        {"--mode cached --labels zh", "--mode both --unfold", "--mode uncached --step 1", "--format dot --mode both"}) {
@@ -74,7 +76,7 @@ TEST_CASE("export and compare errors name the flag or file, on one line, with a 
 
 TEST_CASE("compare counts multiply-accumulates that match the model's arithmetic") {
   test::TempDir dir("export");
-  const CliResult r = run_cli("compare --model seed-tiny --prompt 12,81,92,52,65 --steps 4 --format json -o " +
+  const CliResult r = run_cli("compare --model seed-tiny --ids 12,81,92,52,65 --steps 4 --format json -o " +
                               dir.file("c.json"));
   REQUIRE(r.exit_code == 0);
   const auto j = nlohmann::json::parse(test::read_file(dir.file("c.json")));
@@ -96,11 +98,11 @@ TEST_CASE("compare counts multiply-accumulates that match the model's arithmetic
     CHECK(j["tokens"][k]["cached"]["tokens"] == j["tokens"][k]["uncached"]["tokens"]);
   }
 
-  const CliResult table = run_cli("compare --model seed-tiny --prompt 12,81,92,52,65 --steps 4");
+  const CliResult table = run_cli("compare --model seed-tiny --ids 12,81,92,52,65 --steps 4");
   REQUIRE(table.exit_code == 0);
   CHECK(table.out.find("query_states 4x1x64 vs 4x8x64") != std::string::npos);
   CHECK(table.out.find("tokens: the two modes agree on every token") != std::string::npos);
-  const CliResult csv = run_cli("compare --model seed-tiny --prompt 12,81,92,52,65 --steps 4 --csv");
+  const CliResult csv = run_cli("compare --model seed-tiny --ids 12,81,92,52,65 --steps 4 --csv");
   REQUIRE(csv.exit_code == 0);
   CHECK(count_lines(csv.out) == 5);
   CHECK(csv.out.rfind("token,cached_token,uncached_token,", 0) == 0);
@@ -120,7 +122,7 @@ TEST_CASE("the committed seed-tiny example is what the binary draws now") {
 TEST_CASE("both modes side by side draw the uncached passes of the cached side's tokens") {
   test::TempDir dir("export");
   auto subgraphs = [&](const std::string& flags) {
-    const CliResult r = run_cli("export --mode both --steps 3 " + flags + " -o " + dir.file("g.mmd"));
+    const CliResult r = run_cli("export --model seed-tiny --mode both --steps 3 " + flags + " -o " + dir.file("g.mmd"));
     REQUIRE(r.exit_code == 0);
     return test::read_mermaid(test::read_file(dir.file("g.mmd"))).subgraphs;
   };
@@ -135,4 +137,30 @@ TEST_CASE("both modes side by side draw the uncached passes of the cached side's
   CHECK(subgraphs("--step 3 --labels zh") == Titles{"使用 KV cache", "用第7个 token predict 第8个 token",
                                                     "不使用 KV cache, 每步重算全部 token",
                                                     "用全部7个token predict 第8个 token"});
+}
+
+TEST_CASE("a hostile prompt text reads back unchanged from the Mermaid, DOT and JSON exports") {
+  test::TempDir dir("export");
+  const std::string prompt = "He said \"a#b\" <c> | `d` & e\\f";
+  const std::string quoted = trace::quoted(prompt);
+  // The shell sees the prompt in single quotes; it holds none.
+  const std::string run = "--prompt '" + prompt + "' --new-tokens 1 ";
+  REQUIRE(run_cli("export " + run + "--format mermaid -o " + dir.file("g.mmd")).exit_code == 0);
+  const test::MermaidGraph g = test::read_mermaid(test::read_file(dir.file("g.mmd")));
+  CHECK(g.unread.empty());
+  REQUIRE(g.nodes.count("input_string") == 1);
+  CHECK(g.nodes.at("input_string").text == quoted);
+  CHECK(g.edges.front().from == "input_string");
+  REQUIRE(run_cli("export " + run + "--format dot -o " + dir.file("g.dot")).exit_code == 0);
+  const std::string dot = test::read_file(dir.file("g.dot"));
+  CHECK(dot.find(trace::dot_quote("input_string\n" + quoted)) != std::string::npos);
+  REQUIRE(run_cli("trace " + run + "--format json -o " + dir.file("t.json")).exit_code == 0);
+  const trace::Document doc = trace::document_from_json(nlohmann::json::parse(test::read_file(dir.file("t.json"))));
+  CHECK(doc.schema_version == 3);
+  const trace::Event& text = doc.runs.at(0).events.at(0);
+  CHECK(text.name == "input_string");
+  CHECK(text.text == prompt);
+  const trace::Event& ids = doc.runs.at(0).events.at(1);
+  REQUIRE(ids.pieces.size() == prompt.size() + 1);
+  CHECK(ids.pieces[1] == "H");
 }

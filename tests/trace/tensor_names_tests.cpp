@@ -54,7 +54,7 @@ std::vector<ReadmeRow> readme_rows() {
   return rows;
 }
 
-// Every kind of pass: both cached schemes, uncached, and GQA (repeat_kv), in meta mode.
+// Every kind of pass: both cached schemes, uncached, and GQA (repeat_kv), in meta mode; from text and from ids.
 std::vector<trace::Run> every_kind_of_run() {
   core::LlamaConfig c = core::preset_config("tinyllama-1.1b");
   c.num_hidden_layers = 2;
@@ -63,10 +63,13 @@ std::vector<trace::Run> every_kind_of_run() {
   for (auto [mode, prefill] : {std::pair{trace::CacheMode::Cached, trace::PrefillScheme::AllButLast},
                                std::pair{trace::CacheMode::Cached, trace::PrefillScheme::All},
                                std::pair{trace::CacheMode::Uncached, trace::PrefillScheme::AllButLast}}) {
-    core::GenerationOptions options{mode, prefill, 3};
-    app::RecordedGeneration gen(model, {{1, 2, 3, 4, 5}}, options, {});
-    gen.run_to_end();
-    runs.push_back(gen.take_run());
+    for (bool text : {false, true}) {
+      core::GenerationOptions options{mode, prefill, 3};
+      if (text) options.prompt_text = "the text of ids 1 to 5";
+      app::RecordedGeneration gen(model, {{1, 2, 3, 4, 5}}, options, {});
+      gen.run_to_end();
+      runs.push_back(gen.take_run());
+    }
   }
   return runs;
 }
@@ -136,6 +139,7 @@ TEST_CASE("every event carries its table key and its role in the phase it ran in
   CHECK(roles[Role::Logits] > 0);
   CHECK(roles[Role::NextTokens] == roles[Role::Logits]);
   CHECK(roles[Role::Input] > 0);
+  CHECK(roles[Role::Text] == 3);  // input_string, once per run from text
 }
 
 TEST_CASE("a schema_version 1 trace is read with key and role derived from the names") {
@@ -162,6 +166,6 @@ TEST_CASE("a schema_version 1 trace is read with key and role derived from the n
   // Version 2 requires the fields it added.
   j["schema_version"] = 2;
   CHECK_THROWS_WITH(trace::document_from_json(j), Catch::Contains("missing field 'key'"));
-  j["schema_version"] = 3;
-  CHECK_THROWS_WITH(trace::document_from_json(j), Catch::Contains("schema_version 3 is not supported"));
+  j["schema_version"] = 4;
+  CHECK_THROWS_WITH(trace::document_from_json(j), Catch::Contains("schema_version 4 is not supported"));
 }

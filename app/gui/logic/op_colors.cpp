@@ -6,6 +6,8 @@ namespace kvscope::gui {
 Rgb op_color(trace::Op op) {
   using trace::Op;
   switch (op) {
+    case Op::Text:
+    case Op::Tokenize:
     case Op::Input:
     case Op::Slice:
     case Op::Feedback:

@@ -8,12 +8,11 @@ namespace kvscope::gui {
 const char* side_name(Side s) { return s == Side::Cached ? "cached" : "uncached"; }
 
 Session::Session(app::RunSpec spec) : spec_(std::move(spec)) {
-  core::ModelSource source = core::resolve_model(spec_.model);
+  const core::ModelSource source = core::resolve_model(spec_.model);
   const int64_t weight_bytes = source.config.parameter_count() * int64_t{4};
   meta_forced_ = !spec_.meta && source.weights_dir.empty() && weight_bytes > kMetaAboveWeightBytes;
   spec_.meta = spec_.meta || meta_forced_;
-  model_ = std::make_unique<core::LlamaModel>(core::load_model(source, spec_.seed, spec_.meta));
-  prompts_ = app::make_prompts(spec_, model_->config());
+  loaded_ = app::load_run(spec_);
   // Shapes only need no values; real runs keep values small enough for a heatmap of seed-tiny's tensors
   // without holding every step's large activations in memory.
   spec_.capture = {.stats = !spec_.meta, .values = !spec_.meta, .values_max = 16384};
@@ -21,12 +20,13 @@ Session::Session(app::RunSpec spec) : spec_(std::move(spec)) {
 }
 
 void Session::reset() {
-  core::GenerationOptions cached{
-      .mode = core::CacheMode::Cached, .prefill = spec_.prefill, .new_tokens = spec_.new_tokens};
-  core::GenerationOptions uncached = cached;
-  uncached.mode = core::CacheMode::Uncached;
-  cached_ = std::make_unique<app::RecordedGeneration>(*model_, prompts_, cached, spec_.capture);
-  uncached_ = std::make_unique<app::RecordedGeneration>(*model_, prompts_, uncached, spec_.capture);
+  const auto record = [this](core::CacheMode mode) {
+    return std::make_unique<app::RecordedGeneration>(*loaded_.model, loaded_.prompts.ids,
+                                                     app::generation_options(spec_, mode, loaded_), spec_.capture,
+                                                     app::token_pieces(loaded_.tokenizer.get()));
+  };
+  cached_ = record(core::CacheMode::Cached);
+  uncached_ = record(core::CacheMode::Uncached);
 }
 
 void Session::prefill() {

@@ -2,6 +2,7 @@
 // The generation the app shows: one model, a cached and an uncached run of it stepped together so that
 // both have produced the same tokens. It drives the core and records traces; it does no model math.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,8 +23,11 @@ class Session {
   explicit Session(app::RunSpec spec);
 
   const app::RunSpec& spec() const { return spec_; }
-  const core::LlamaModel& model() const { return *model_; }
-  bool meta() const { return model_->meta(); }
+  const core::LlamaModel& model() const { return *loaded_.model; }
+  bool meta() const { return loaded_.model->meta(); }
+  // The model's tokenizer (or --tokenizer's); null when the run has none and shows ids only.
+  const tokenizer::Tokenizer* tokenizer() const { return loaded_.tokenizer.get(); }
+  const std::optional<std::string>& prompt_text() const { return loaded_.prompts.text; }
   bool meta_forced() const { return meta_forced_; }  // the user asked for weights, the size said no
 
   void reset();
@@ -37,7 +41,7 @@ class Session {
   const trace::Run& run(Side s) const { return gen(s).run(); }
   // The step shown: the cached run's latest, and the uncached step of the same generated token. -1: none yet.
   int current_step(Side s) const;
-  const std::vector<int32_t>& prompt() const { return prompts_.front(); }
+  const std::vector<int32_t>& prompt() const { return loaded_.prompts.ids.front(); }
   std::vector<int32_t> generated_tokens() const;  // of the first sequence, in order
 
  private:
@@ -46,8 +50,7 @@ class Session {
 
   app::RunSpec spec_;
   bool meta_forced_ = false;
-  std::unique_ptr<core::LlamaModel> model_;
-  std::vector<std::vector<int32_t>> prompts_;
+  app::LoadedRun loaded_;
   std::unique_ptr<app::RecordedGeneration> cached_, uncached_;
 };
 
