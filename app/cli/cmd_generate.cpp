@@ -37,7 +37,7 @@ class TextStream {
     std::cout << decoder_->push(seq.back()) << std::flush;
   }
   void finish() {
-    if (decoder_) std::cout << decoder_->finish() << "\n";
+    if (decoder_) std::cout << decoder_->finish() << "\n\n";
   }
 
  private:

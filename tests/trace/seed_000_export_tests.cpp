@@ -1,4 +1,4 @@
-// The seed 000 scenario through the exporter: openllama-3b shapes, meta mode, a 7-token prompt, cached, one
+// The seed 000 scenario through the exporter: openllama-3b shapes, meta mode, a 7-token text prompt, cached, one
 // decode step. The seed's Mermaid graph is read from the seed note at test time, never retyped.
 #include <catch2/catch.hpp>
 #include <functional>
@@ -7,6 +7,7 @@
 #include "app/common/recording.h"
 #include "core/model_source.h"
 #include "tests/support/seed_notes.h"
+#include "tokenizer/tokenizer.h"
 #include "trace/export_mermaid.h"
 
 using namespace kvscope;
@@ -19,7 +20,13 @@ trace::Run seed_scenario_run() {
   options.mode = core::CacheMode::Cached;
   options.prefill = core::PrefillScheme::AllButLast;
   options.new_tokens = 1;
-  app::RecordedGeneration gen(model, {{11, 22, 33, 44, 55, 66, 77}}, options, {});
+  // Seven tokens from text, as the seed's graph starts: kjv-char's tokenizer reads "In the" as <s> and six
+  // characters, ids that fit any vocabulary of at least 100.
+  const auto tok = tokenizer::load_tokenizer(core::assets_dir() / "models" / "kjv-char");
+  options.prompt_text = "In the";
+  const std::vector<int> ids = tok->encode(*options.prompt_text);
+  REQUIRE(ids.size() == 7);
+  app::RecordedGeneration gen(model, {std::vector<int32_t>(ids.begin(), ids.end())}, options, {});
   gen.run_to_end();
   return gen.take_run();
 }
@@ -65,18 +72,19 @@ TEST_CASE("the folded zh export of the seed scenario draws seed 000's nodes, sha
     CHECK(ours.nodes.at(id).subgraph == node.subgraph);
   }
 
-  // input_string is the only node the seed names without drawing it: the text before tokenization,
-  // which kvscope does not have until tokenizers arrive. Its one edge is the only one left out.
-  std::set<std::string> undrawn;
+  // input_string is the one node the seed names without a label: the prompt text. kvscope draws the text.
+  std::set<std::string> unlabelled;
   for (const auto& e : seed.edges)
     for (const std::string& end : {e.from, e.to})
-      if (!seed.nodes.count(end)) undrawn.insert(end);
-  CHECK(undrawn == std::set<std::string>{"input_string"});
-  CHECK(ours.nodes.count("input_string") == 0);
+      if (!seed.nodes.count(end)) unlabelled.insert(end);
+  CHECK(unlabelled == std::set<std::string>{"input_string"});
+  REQUIRE(ours.nodes.count("input_string") == 1);
+  CHECK(ours.nodes.at("input_string").text == "\"In the\"");
+  seed_nodes.insert("input_string");
 
+  REQUIRE(seed.edges.size() == 57);
   int direct = 0, through = 0, loops = 0;
   for (const auto& e : seed.edges) {
-    if (undrawn.count(e.from)) continue;
     INFO("seed edge " << e.from << " --" << e.label << "--> " << e.to);
     bool same = false;
     for (const auto& o : ours.edges)
@@ -94,6 +102,7 @@ TEST_CASE("the folded zh export of the seed scenario draws seed 000's nodes, sha
   }
   CHECK(loops == 2);
   CHECK(direct > 40);
+  CHECK(direct + through + loops == 57);
   // o_proj, the MLP's down projection, the prefill MLP, position ids and the decode step's raw scores.
   CHECK(through >= 8);
 }
