@@ -79,8 +79,8 @@ void write_classes(Writer& w, std::span<const GraphPart> parts, const std::vecto
 
 std::string mermaid_escape(std::string_view text) {
   std::string out;
-  for (char c : text) {
-    switch (c) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    switch (const char c = text[i]) {
       case '"': out += "#quot;"; break;
       case '#': out += "#35;"; break;
       case '<': out += "#lt;"; break;
@@ -88,6 +88,9 @@ std::string mermaid_escape(std::string_view text) {
       case '&': out += "#amp;"; break;
       case '`': out += "#96;"; break;  // a label in backticks is Markdown to Mermaid
       case '\n': out += "<br/>"; break;
+      // Mermaid breaks the line at a literal "\n", even written as an entity: a zero-width space keeps the
+      // backslash and the n apart.
+      case '\\': out += i + 1 < text.size() && text[i + 1] == 'n' ? "\\\u200b" : "\\"; break;
       default: out += c;
     }
   }

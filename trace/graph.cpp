@@ -243,7 +243,7 @@ std::vector<std::string> node_lines(const Event& e, Labels labels) {
   constexpr size_t kMaxChars = 40;
   size_t end = 0, chars = 0;
   while (end < e.text.size() && chars < kMaxChars) next_code_point(e.text, end), ++chars;
-  return {e.name, trace::quoted(e.text.substr(0, end)) + (end < e.text.size() ? "…" : "")};
+  return {e.name, "\u201c" + visible_text(e.text.substr(0, end)) + (end < e.text.size() ? "…" : "") + "\u201d"};
 }
 
 std::string edge_label(const GraphEdge& edge, Labels labels) {

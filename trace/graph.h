@@ -66,7 +66,7 @@ Graph build_graph(const Run& run, const GraphOptions& options);
 // Label pieces shared by the exporters and the GUI: the axis labels in one label set.
 std::string dims_text(const Event& e, Labels labels);
 // The lines of a node's label: its name, shape and axis labels; for input_string, its name and the text
-// (quoted, escapes for newlines and quotes, cut to 40 characters with "…").
+// between “ and ”, on one line (visible_text), cut to 40 characters with "…".
 std::vector<std::string> node_lines(const Event& e, Labels labels);
 std::string edge_label(const GraphEdge& edge, Labels labels);  // empty unless the edge is the layer loop
 const std::string& cluster_title(const GraphCluster& cluster, Labels labels);

@@ -49,24 +49,37 @@ std::string quoted(std::string_view text) {
   return out + "\"";
 }
 
-std::string visible_piece(std::string_view piece) {
+namespace {
+
+std::string control_char(char c) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "<0x%02X>", static_cast<unsigned char>(c));
+  return buf;
+}
+
+// Newline, tab and other control characters made visible; `space` stands for a space.
+std::string visible(std::string_view text, std::string_view space) {
   std::string out;
-  for (char c : piece) {
+  for (char c : text) {
     if (c == ' ') {
-      out += "\u2423";
+      out += space;
     } else if (c == '\n') {
       out += "\u21b5";
     } else if (c == '\t') {
       out += "\u2192";
     } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "<0x%02X>", static_cast<unsigned char>(c));
-      out += buf;
+      out += control_char(c);
     } else {
       out += c;
     }
   }
   return out;
 }
+
+}  // namespace
+
+std::string visible_piece(std::string_view piece) { return visible(piece, "\u2423"); }
+
+std::string visible_text(std::string_view text) { return visible(text, " "); }
 
 }  // namespace kvscope::trace

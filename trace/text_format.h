@@ -20,6 +20,10 @@ std::string quoted(std::string_view text);
 // characters as "<0xNN>"; SentencePiece's "▁" and byte tokens ("<0x0A>") are already visible and stay.
 std::string visible_piece(std::string_view piece);
 
+// Text on one line, as a graph label shows a prompt: newline as "↵", tab as "→", other control characters as
+// "<0xNN>"; spaces and everything else unchanged.
+std::string visible_text(std::string_view text);
+
 // "12 81 92" with sep " ".
 template <typename Int>
 std::string join_numbers(const std::vector<Int>& values, std::string_view sep) {

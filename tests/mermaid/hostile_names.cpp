@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   StepRecord step;
   step.phase = Phase::Prefill;
   step.tokens_in = 2;
-  const std::string prompt = "He said \"hi\" #1 <b>&amp; | `tick` \\ ok\nline 2";
+  const std::string prompt = "\"hi\" #1 <b>&amp; | `t` a\\nb\nx";  // under 40 characters: drawn whole
   Event text;
   text.id = 0;
   text.name = "input_string";
@@ -53,5 +53,5 @@ int main(int argc, char** argv) {
   write_file_atomically(argv[1], export_mermaid(run, graph, Labels::En).text);
   std::string list;
   for (const std::string& name : names) list += name + "\n";
-  write_file_atomically(argv[2], list + "tokens <&>, \"hidden\" #\n" + kvscope::trace::quoted(prompt) + "\n");
+  write_file_atomically(argv[2], list + "tokens <&>, \"hidden\" #\n" + "\u201c" + visible_text(prompt) + "\u201d\n");
 }

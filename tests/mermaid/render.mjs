@@ -63,7 +63,8 @@ try {
           nodes: doc.querySelectorAll('g.node').length,
           edges: doc.querySelectorAll('path.flowchart-link').length,
           clusters: doc.querySelectorAll('g.cluster').length,
-          text: doc.textContent,
+          // Zero-width spaces are how an export keeps Mermaid from reading "\\n" as a line break: not text.
+          text: doc.textContent.replaceAll('\u200b', ''),
         };
       } catch (e) {
         return { ok: false, error: String(e && e.message ? e.message : e) };

@@ -17,8 +17,13 @@ std::string trim(const std::string& s) {
 }
 
 std::string decode(std::string s) {
-  for (const auto& [code, text] : std::vector<std::pair<std::string, std::string>>{
-           {"#quot;", "\""}, {"#lt;", "<"}, {"#gt;", ">"}, {"#amp;", "&"}, {"#35;", "#"}, {"#96;", "`"}}) {
+  for (const auto& [code, text] : std::vector<std::pair<std::string, std::string>>{{"#quot;", "\""},
+                                                                                   {"#lt;", "<"},
+                                                                                   {"#gt;", ">"},
+                                                                                   {"#amp;", "&"},
+                                                                                   {"#35;", "#"},
+                                                                                   {"#96;", "`"},
+                                                                                   {"#92;", "\\"}}) {
     for (size_t at = s.find(code); at != std::string::npos; at = s.find(code, at + text.size()))
       s.replace(at, code.size(), text);
   }

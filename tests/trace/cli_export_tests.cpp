@@ -141,19 +141,19 @@ TEST_CASE("both modes side by side draw the uncached passes of the cached side's
 
 TEST_CASE("a hostile prompt text reads back unchanged from the Mermaid, DOT and JSON exports") {
   test::TempDir dir("export");
-  const std::string prompt = "He said \"a#b\" <c> | `d` & e\\f";
-  const std::string quoted = trace::quoted(prompt);
+  const std::string prompt = "He said \"a#b\" <c> | `d` & e\\f\nend";
+  const std::string label = "\u201c" + trace::visible_text(prompt) + "\u201d";  // “He said ... e\f↵end”
   // The shell sees the prompt in single quotes; it holds none.
   const std::string run = "--prompt '" + prompt + "' --new-tokens 1 ";
   REQUIRE(run_cli("export " + run + "--format mermaid -o " + dir.file("g.mmd")).exit_code == 0);
   const test::MermaidGraph g = test::read_mermaid(test::read_file(dir.file("g.mmd")));
   CHECK(g.unread.empty());
   REQUIRE(g.nodes.count("input_string") == 1);
-  CHECK(g.nodes.at("input_string").text == quoted);
+  CHECK(g.nodes.at("input_string").text == label);
   CHECK(g.edges.front().from == "input_string");
   REQUIRE(run_cli("export " + run + "--format dot -o " + dir.file("g.dot")).exit_code == 0);
   const std::string dot = test::read_file(dir.file("g.dot"));
-  CHECK(dot.find(trace::dot_quote("input_string\n" + quoted)) != std::string::npos);
+  CHECK(dot.find(trace::dot_quote("input_string\n" + label)) != std::string::npos);
   REQUIRE(run_cli("trace " + run + "--format json -o " + dir.file("t.json")).exit_code == 0);
   const trace::Document doc = trace::document_from_json(nlohmann::json::parse(test::read_file(dir.file("t.json"))));
   CHECK(doc.schema_version == 3);

@@ -79,7 +79,7 @@ TEST_CASE("the folded zh export of the seed scenario draws seed 000's nodes, sha
       if (!seed.nodes.count(end)) unlabelled.insert(end);
   CHECK(unlabelled == std::set<std::string>{"input_string"});
   REQUIRE(ours.nodes.count("input_string") == 1);
-  CHECK(ours.nodes.at("input_string").text == "\"In the\"");
+  CHECK(ours.nodes.at("input_string").text == "\u201cIn the\u201d");
   seed_nodes.insert("input_string");
 
   REQUIRE(seed.edges.size() == 57);
