@@ -1,5 +1,6 @@
 #pragma once
-// Shared set-up for the GUI logic tests: the app's state on seed 004's prompt, as the app opens.
+// Shared set-up for the GUI logic tests: the app's state on seed 004's prompt, or on kjv-char's text as the app
+// opens.
 #include "app/gui/logic/app_state.h"
 
 namespace kvscope::gui::testing {
@@ -8,6 +9,13 @@ inline app::RunSpec seed_tiny_spec(int tokens = 8) {
   app::RunSpec spec;
   spec.model = "seed-tiny";
   spec.prompts = {app::kSeed004Prompt};
+  spec.new_tokens = tokens;
+  return spec;
+}
+
+// The app as it opens: the shipped kjv-char model reading its default text prompt, "And God said".
+inline app::RunSpec kjv_spec(int tokens = 8) {
+  app::RunSpec spec;
   spec.new_tokens = tokens;
   return spec;
 }

@@ -40,12 +40,43 @@ TEST_CASE("prompt ids parse from a comma list and reject anything else") {
   CHECK(kvscope::app::parse_token_id_sequences("1,2; 3,4") == std::vector<std::vector<int32_t>>{{1, 2}, {3, 4}});
 }
 
-TEST_CASE("the script's prompt refuses a negative id when it is typed, and keeps the run as it was") {
+TEST_CASE("the script's ids refuses a negative id when it is typed, and keeps the run as it was") {
   using namespace kvscope::gui::testing;
   kvscope::gui::AppState app = make_app();
   const std::string words = "'-5' is not a token id (token ids are whole numbers from 0, like 12,81,92)";
-  CHECK_THROWS_WITH(run(app, "prompt 12,-5"), Catch::Contains("line 1, 'prompt': " + words));
+  CHECK_THROWS_WITH(run(app, "ids 12,-5"), Catch::Contains("line 1, 'ids': " + words));
   CHECK(app.pending.prompts == std::vector<std::vector<int32_t>>{kvscope::app::kSeed004Prompt});
+}
+
+TEST_CASE("prompt takes the rest of its command as text, spaces and all, or one quoted string with escapes") {
+  auto cmds = parse_script("prompt And God  said \nstep; prompt In the beginning # a comment");
+  REQUIRE(cmds.size() == 3);
+  CHECK(cmds[0].args == std::vector<std::string>{"And God  said"});
+  CHECK(cmds[1].verb == "step");
+  CHECK(cmds[2].args == std::vector<std::string>{"In the beginning"});
+
+  cmds = parse_script("prompt \" a;b # c\\n\\\"q\\\" \\x41\\\\ \"; step");
+  REQUIRE(cmds.size() == 2);
+  CHECK(cmds[0].args == std::vector<std::string>{" a;b # c\n\"q\" A\\ "});
+  CHECK(cmds[1].verb == "step");
+
+  cmds = parse_script("prompt \"two\nlines\"\nstep");  // a newline inside quotes is text, and counts as a line
+  REQUIRE(cmds.size() == 2);
+  CHECK(cmds[0].args == std::vector<std::string>{"two\nlines"});
+  CHECK(cmds[1].line == 3);
+}
+
+TEST_CASE("a text command without text, with a quote left open or an unknown escape names the line") {
+  CHECK_THROWS_WITH(parse_script("step\nprompt"), Catch::Contains("line 2") && Catch::Contains("'prompt' takes 1"));
+  CHECK_THROWS_WITH(parse_script("prompt \"open; step"), Catch::Contains("line 1: a quote is not closed"));
+  CHECK_THROWS_WITH(parse_script("prompt \"a\\qb\""), Catch::Contains("unknown escape '\\q'"));
+  CHECK_THROWS_WITH(parse_script("prompt \"a\" b"), Catch::Contains("after its closing quote"));
+}
+
+TEST_CASE("the script reference names the text and id prompts, the tokenizer and the scenarios") {
+  const std::string reference = kvscope::gui::script_reference();
+  CHECK_THAT(reference, Catch::Contains("prompt TEXT") && Catch::Contains("ids 12,81,92") &&
+                            Catch::Contains("tokenizer PATH|model") && Catch::Contains("scenario seed004|seed000"));
 }
 
 TEST_CASE("new-tokens sets how many tokens the run may generate, and so does its old name tokens") {

@@ -73,10 +73,10 @@ TEST_CASE("openllama-3b opens in meta mode instead of asking for 13 GB") {
 
 TEST_CASE("settings commands reload the model and keep the old session when they fail") {
   AppState app = make_app();
-  run(app, "prompt 1,2,3; step");
+  run(app, "ids 1,2,3; step");
   CHECK(app.session->prompt() == std::vector<int32_t>{1, 2, 3});
   CHECK_THROWS_WITH(run(app, "model no-such-model"), Catch::Contains("no-such-model"));
   CHECK(app.session->model().config().name == "seed-tiny");
   CHECK(app.pending.model == "seed-tiny");
-  CHECK_THROWS_WITH(run(app, "prompt 1,200"), Catch::Contains("200"));
+  CHECK_THROWS_WITH(run(app, "ids 1,200"), Catch::Contains("200"));
 }

@@ -1,6 +1,7 @@
 #include "app/gui/logic/app_state.h"
 
 #include <stdexcept>
+#include <utility>
 
 namespace kvscope::gui {
 
@@ -14,7 +15,10 @@ const char* view_mode_name(ViewMode m) {
 }
 
 AppState::AppState(app::RunSpec spec, TextMetrics text_metrics)
-    : session(std::make_unique<Session>(spec)), pending(std::move(spec)), metrics(std::move(text_metrics)) {}
+    : session(std::make_unique<Session>(spec)),
+      pending(std::move(spec)),
+      prompt(prompt_field_of(*session)),
+      metrics(std::move(text_metrics)) {}
 
 const PaneView& pane(const AppState& app, Side s) { return app.panes[static_cast<size_t>(s)]; }
 const trace::Run& run_of(const AppState& app, Side s) { return app.session->run(s); }
@@ -59,17 +63,18 @@ void refresh(AppState& app) {
     for (const auto& p : app.panes) new_keys += p.layout_key + "|";
     if (new_keys != old_keys) app.fit_requested = true;
     app.series = work_series(app.session->run(Side::Cached), app.session->run(Side::Uncached));
+    app.strip = build_token_strip(*app.session);
     app.dirty = false;
     app.stepped = false;
     app.inspector_dirty = true;
   }
   if (app.inspector_dirty) {
     app.inspector.reset();
-    const auto& events = app.session->run(app.selection.side).events;
-    if (app.selection.event >= static_cast<int>(events.size())) app.selection.event = -1;
+    const trace::Run& run = app.session->run(app.selection.side);
+    if (app.selection.event >= static_cast<int>(run.events.size())) app.selection.event = -1;
     if (app.selection.event >= 0)
-      app.inspector = build_inspector(app.session->run(app.selection.side), app.selection.event, app.heatmap_slice,
-                                      app.session->meta());
+      app.inspector = build_inspector(run, app.selection.event, app.heatmap_slice, app.session->meta(),
+                                      sequence_tokens(run, app.session->tokenizer()));
     app.inspector_dirty = false;
   }
 }
@@ -99,6 +104,7 @@ void tick(AppState& app, double dt) {
 void apply_pending(AppState& app) {
   auto next = std::make_unique<Session>(app.pending);
   app.session = std::move(next);
+  app.prompt = prompt_field_of(*app.session);
   app.selection = {};
   app.playing = false;
   app.panes = {};
@@ -109,6 +115,16 @@ void apply_pending(AppState& app) {
                                            : "");
   app.status_error = false;
   after_run_change(app, false);
+}
+
+void load_spec(AppState& app, app::RunSpec spec) {
+  app::RunSpec before = std::exchange(app.pending, std::move(spec));
+  try {
+    apply_pending(app);
+  } catch (...) {
+    app.pending = std::move(before);
+    throw;
+  }
 }
 
 void do_reset(AppState& app) {

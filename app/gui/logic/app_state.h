@@ -10,9 +10,11 @@
 #include "app/common/recording.h"
 #include "app/gui/logic/graph_layout.h"
 #include "app/gui/logic/inspector.h"
+#include "app/gui/logic/model_controls.h"
 #include "app/gui/logic/pane_view.h"
 #include "app/gui/logic/script.h"
 #include "app/gui/logic/session.h"
+#include "app/gui/logic/tokens.h"
 #include "app/gui/logic/view_transform.h"
 #include "app/gui/logic/work_metrics.h"
 
@@ -34,6 +36,7 @@ struct AppState {
 
   std::unique_ptr<Session> session;
   app::RunSpec pending;  // what the model controls edit; apply_pending() loads it
+  PromptField prompt;    // the prompt field; every load sets it to what the new session reads
 
   ViewMode mode = ViewMode::Compare;
   ViewOptions view;
@@ -58,6 +61,7 @@ struct AppState {
   TextMetrics metrics;
   LayoutCache layouts;
   std::array<PaneView, 2> panes;  // indexed by Side
+  TokenStrip strip;
   std::optional<InspectorView> inspector;
   WorkSeries series;
   bool dirty = true;            // panes and series
@@ -73,6 +77,8 @@ void refresh(AppState& app);  // rebuilds panes, inspector and series when dirty
 void fit_if_requested(AppState& app);
 void tick(AppState& app, double dt);  // playback
 void apply_pending(AppState& app);    // a new session from `pending` (throws what the core throws)
+// A new session from `spec`; when it fails to load, `pending` and the session stay as they were.
+void load_spec(AppState& app, app::RunSpec spec);
 
 void do_reset(AppState& app);
 void do_prefill(AppState& app);

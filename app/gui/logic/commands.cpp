@@ -38,14 +38,9 @@ bool on_off(const Command& c, const std::string& word) {
 // Settings change what the session is: load it again from the edited spec.
 template <typename Edit>
 void change_spec(AppState& app, Edit edit) {
-  app::RunSpec before = app.pending;
-  edit(app.pending);
-  try {
-    apply_pending(app);
-  } catch (...) {
-    app.pending = before;
-    throw;
-  }
+  app::RunSpec spec = app.pending;
+  edit(spec);
+  load_spec(app, std::move(spec));
 }
 
 template <typename Edit>
@@ -79,23 +74,41 @@ void zoom(AppState& app, const Command& c) {
 }
 
 const std::array kVerbs{
-    Verb{"model", 1, 1, "NAME|DIR", "preset or HF model directory (reloads)",
+    Verb{"model", 1, 1, "NAME|DIR", "shipped model, preset or HF model directory (reloads)",
          [](AppState& app, const Command& c) { change_spec(app, [&](app::RunSpec& s) { s.model = arg(c); }); }},
     Verb{"seed", 1, 1, "N", "weights and random prompt seed",
          [](AppState& app, const Command& c) {
            change_spec(app, [&](app::RunSpec& s) { s.seed = static_cast<uint64_t>(to_int(c, arg(c))); });
          }},
-    Verb{"prompt", 1, 1, "12,81,92", "prompt token ids",
+    Verb{"prompt", 1, 1, "TEXT", "prompt text for the model's tokenizer (the rest of the line, or \"quoted\")",
          [](AppState& app, const Command& c) {
-           change_spec(app, [&](app::RunSpec& s) { s.prompts = {app::parse_token_ids(arg(c))}; });
+           change_spec(app, [&](app::RunSpec& s) {
+             s.prompts.clear();
+             s.prompt_text = arg(c);
+           });
+         },
+         true},
+    Verb{"ids", 1, 1, "12,81,92", "prompt token ids",
+         [](AppState& app, const Command& c) {
+           change_spec(app, [&](app::RunSpec& s) {
+             s.prompt_text.reset();
+             s.prompts = {app::parse_token_ids(arg(c))};
+           });
          }},
     Verb{"prompt-len", 1, 1, "N", "a random prompt of N ids",
          [](AppState& app, const Command& c) {
            change_spec(app, [&](app::RunSpec& s) {
+             s.prompt_text.reset();
              s.prompts.clear();
              s.prompt_len = to_int(c, arg(c));
            });
          }},
+    Verb{"tokenizer", 1, 1, "PATH|model", "a tokenizer file or directory; model: the model's own",
+         [](AppState& app, const Command& c) {
+           change_spec(app, [&](app::RunSpec& s) { s.tokenizer = arg(c) == "model" ? "" : arg(c); });
+         }},
+    Verb{"scenario", 1, 1, "seed004|seed000", "a seed's model and prompt, with seed 0",
+         [](AppState& app, const Command& c) { load_scenario(app, arg(c)); }},
     Verb{"batch", 1, 1, "N", "sequences per step",
          [](AppState& app, const Command& c) {
            change_spec(app, [&](app::RunSpec& s) { s.batch = to_int(c, arg(c)); });

@@ -1,6 +1,7 @@
 #include "app/gui/logic/inspector.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "trace/graph.h"
 #include "trace/text_format.h"
@@ -12,6 +13,14 @@ namespace {
 constexpr int kHistogramBins = 32;
 
 std::string layer_text(int layer) { return layer < 0 ? "-" : std::to_string(layer); }
+
+// "<s> A n d ␣ G": a token-id tensor's pieces, whitespace made visible; a long list is cut with "…".
+std::string pieces_text(const std::vector<std::string>& pieces) {
+  constexpr size_t kMostPieces = 48;
+  std::vector<std::string> shown;
+  for (size_t i = 0; i < pieces.size() && i < kMostPieces; ++i) shown.push_back(trace::visible_piece(pieces[i]));
+  return trace::join(shown, " ") + (pieces.size() > kMostPieces ? " …" : "");
+}
 
 std::vector<std::string> describe(const trace::Event& e) {
   std::vector<std::string> lines{
@@ -27,6 +36,8 @@ std::vector<std::string> describe(const trace::Event& e) {
     if (i < e.dims_zh.size() && !e.dims_zh[i].empty()) line += " / " + e.dims_zh[i];
     lines.push_back(line);
   }
+  if (e.role == trace::Role::Text) lines.push_back("text: " + trace::quoted(e.text));
+  if (!e.pieces.empty()) lines.push_back("pieces: " + pieces_text(e.pieces));
   return lines;
 }
 
@@ -49,6 +60,43 @@ Heatmap slice_of(const trace::Event& e, int slice) {
   return h;
 }
 
+bool is_token_axis(const std::string& label) {
+  using trace::Axis;
+  for (Axis a : {Axis::InputTokens, Axis::PrefillTokens, Axis::PredictTokens, Axis::AllTokens})
+    if (label == trace::axis_label_en(a)) return true;
+  return false;
+}
+
+// Axis `axis` of `e` (of `n` entries). A token axis of a tensor the forward pass computed covers the last n
+// positions the step has reached (the cache before it plus the tokens it pushed through): its queries are the
+// newest tokens, its keys everything up to them. Token-id events are left out: the prefill's split-off last
+// prompt token lies beyond the positions its step reaches.
+HeatmapAxis heatmap_axis(const trace::Run& run, const trace::Event& e, size_t axis, int n,
+                         const std::vector<TokenView>& sequence) {
+  HeatmapAxis a;
+  if (axis >= e.dims.size()) return a;
+  a.name = e.dims[axis];
+  const bool token_ids = e.role == trace::Role::Input || e.role == trace::Role::NextTokens;
+  if (!is_token_axis(a.name) || token_ids || run.batch != 1) return a;
+  const trace::StepRecord& step = run.steps.at(static_cast<size_t>(e.step));
+  const int end = step.cache_len + step.tokens_in;
+  if (end - n < 0 || end > static_cast<int>(sequence.size())) return a;
+  a.first_position = end - n;
+  a.pieces = std::all_of(sequence.begin() + a.first_position, sequence.begin() + end,
+                         [](const TokenView& t) { return !t.piece.empty(); });
+  for (int p = a.first_position; p < end; ++p)
+    a.labels.push_back(a.pieces ? sequence[static_cast<size_t>(p)].label() : std::to_string(p));
+  return a;
+}
+
+// "3 (all tokens): position 3, token d"
+std::string axis_entry(const HeatmapAxis& a, int index) {
+  std::string line = std::to_string(index) + (a.name.empty() ? "" : " (" + a.name + ")");
+  if (a.first_position < 0) return line;
+  line += ": position " + std::to_string(a.first_position + index);
+  return a.pieces ? line + ", token " + a.labels.at(static_cast<size_t>(index)) : line;
+}
+
 Histogram histogram_of(const std::vector<float>& values) {
   Histogram h;
   h.bins.assign(kHistogramBins, 0);
@@ -63,12 +111,26 @@ Histogram histogram_of(const std::vector<float>& values) {
 
 }  // namespace
 
+std::string heatmap_title(const Heatmap& h) {
+  const std::string size = std::to_string(h.rows) + " x " + std::to_string(h.cols);
+  if (h.row_axis.name.empty()) return size + ", columns: " + h.col_axis.name;
+  if (h.row_axis.name == h.col_axis.name) return size + ", rows and columns: " + h.row_axis.name;
+  return size + ", rows: " + h.row_axis.name + ", columns: " + h.col_axis.name;
+}
+
+std::string cell_tooltip(const Heatmap& h, int row, int col) {
+  char value[32];
+  std::snprintf(value, sizeof value, "%.4g", h.cells.at(static_cast<size_t>(row) * h.cols + col));
+  return "row " + axis_entry(h.row_axis, row) + "\ncolumn " + axis_entry(h.col_axis, col) + "\nvalue " + value;
+}
+
 std::string neighbour_label(const trace::Event& e) {
   return e.name + " (" + (e.layer >= 0 ? "L" + std::to_string(e.layer) + ", " : "") + "step " + std::to_string(e.step) +
          ")";
 }
 
-InspectorView build_inspector(const trace::Run& run, int event, int slice, bool meta) {
+InspectorView build_inspector(const trace::Run& run, int event, int slice, bool meta,
+                              const std::vector<TokenView>& sequence) {
   const trace::Event& e = run.events.at(event);
   InspectorView v;
   v.event = event;
@@ -84,6 +146,10 @@ InspectorView build_inspector(const trace::Run& run, int event, int slice, bool 
                      static_cast<int64_t>(e.values->size()) == e.numel();
   if (whole) {
     v.heatmap = slice_of(e, slice);
+    const size_t rank = e.shape.size();
+    Heatmap& h = *v.heatmap;
+    if (rank >= 2) h.row_axis = heatmap_axis(run, e, rank - 2, h.rows, sequence);
+    h.col_axis = heatmap_axis(run, e, rank - 1, h.cols, sequence);
     v.histogram = histogram_of(*e.values);
   } else if (meta) {
     v.values_note = "meta run: shapes only, no values";

@@ -26,7 +26,8 @@ std::string widest_shape_text(const trace::Event& e) {
 }
 
 Vec2 node_size(const trace::Event& e, trace::Labels labels, const TextMetrics& m) {
-  float w = std::max({m.width(e.name), m.width(trace::dims_text(e, labels)), m.width(widest_shape_text(e))});
+  float w = m.width(widest_shape_text(e));
+  for (const std::string& line : trace::node_lines(e, labels)) w = std::max(w, m.width(line));
   return {std::ceil(w + 2 * kPadX), 3 * m.line_height + 2 * kPadY};
 }
 
@@ -58,9 +59,12 @@ NodeView make_node(const trace::Run& run, const trace::GraphNode& n, trace::Labe
   const trace::Event& e = run.events.at(n.event);
   NodeView v;
   v.event = n.event;
-  v.name = e.name;
-  v.shape = trace::comma_list(e.shape);
-  v.dims = trace::dims_text(e, labels);
+  // Name, shape and axis labels; the prompt's text node shows its text where a tensor shows its shape.
+  std::vector<std::string> lines = trace::node_lines(e, labels);
+  lines.resize(3);
+  v.name = std::move(lines[0]);
+  v.shape = std::move(lines[1]);
+  v.dims = std::move(lines[2]);
   v.op = e.op;
   v.layer = e.layer;
   v.cache = n.cache;

@@ -1,6 +1,8 @@
 #pragma once
 // The app's command language: what a script (--script) and the keyboard both drive.
-// A script is commands separated by ';' or newlines; '#' starts a comment; words are separated by spaces.
+// A script is commands separated by ';' or newlines; '#' starts a comment; words are separated by spaces. A
+// verb that takes text (prompt) takes the rest of its command as typed, or one "quoted" string in which ';', '#'
+// and the escapes \n \t \r \" \\ \xNN can be written.
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,6 +25,7 @@ struct Verb {
   std::string_view args;  // "NAME|DIR"
   std::string_view help;
   void (*run)(AppState& app, const Command& c);
+  bool takes_text = false;  // its one argument is the rest of the command, spaces included
 };
 
 // Every verb, defined with its handler in commands.cpp.

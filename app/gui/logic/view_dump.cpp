@@ -4,8 +4,20 @@
 
 namespace kvscope::gui {
 
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+ojson heatmap_json(const Heatmap& h) {
+  auto axis = [](const HeatmapAxis& a) {
+    return ojson{{"name", a.name}, {"first_position", a.first_position}, {"labels", a.labels}};
+  };
+  return {{"rows", h.rows}, {"cols", h.cols}, {"row_axis", axis(h.row_axis)}, {"col_axis", axis(h.col_axis)}};
+}
+
+}  // namespace
+
 std::string dump_view_json(const AppState& app) {
-  using ojson = nlohmann::ordered_json;
   ojson j;
   j["model"] = app.session->model().config().name;
   j["meta"] = app.session->meta();
@@ -14,6 +26,11 @@ std::string dump_view_json(const AppState& app) {
   j["layer"] = app.view.layer;
   j["labels"] = app.view.labels == trace::Labels::Zh ? "zh" : "en";
   j["generated"] = app.session->generated_tokens();
+  j["prompt_field"] = {{"kind", app.prompt.kind == PromptKind::Text ? "text" : "ids"}, {"value", app.prompt.value}};
+  j["strip"] = {{"where", app.strip.where}, {"text", app.strip.text}, {"tokens", ojson::array()}};
+  for (const TokenView& t : app.strip.tokens)
+    j["strip"]["tokens"].push_back(
+        {{"id", t.id}, {"piece", t.piece}, {"label", t.label()}, {"generated", t.generated}});
   j["panes"] = ojson::array();
   for (Side s : {Side::Cached, Side::Uncached}) {
     const PaneView& p = pane(app, s);
@@ -43,14 +60,12 @@ std::string dump_view_json(const AppState& app) {
     j["panes"].push_back(std::move(pj));
   }
   if (app.inspector) {
-    j["selected"] = {
-        {"side", side_name(app.selection.side)},
-        {"event", app.inspector->event},
-        {"lines", app.inspector->lines},
-        {"inputs", app.inspector->inputs.size()},
-        {"consumers", app.inspector->consumers.size()},
-        {"heatmap", app.inspector->heatmap ? ojson::array({app.inspector->heatmap->rows, app.inspector->heatmap->cols})
-                                           : ojson()}};
+    j["selected"] = {{"side", side_name(app.selection.side)},
+                     {"event", app.inspector->event},
+                     {"lines", app.inspector->lines},
+                     {"inputs", app.inspector->inputs.size()},
+                     {"consumers", app.inspector->consumers.size()},
+                     {"heatmap", app.inspector->heatmap ? heatmap_json(*app.inspector->heatmap) : ojson()}};
   }
   j["layouts_computed"] = app.layouts.layouts_computed();
   j["last_layout_ms"] = app.layouts.last_layout_ms();
