@@ -8,7 +8,19 @@ namespace kvscope::gui {
 
 namespace {
 constexpr float kUiFontPixels = 16.0f;
-}
+
+// Always in the atlas, beside Latin: the marks that make a token's whitespace visible (␣ ↵ →), SentencePiece's
+// word marker ▁ and its neighbours, punctuation such as the ellipsis of a cut label, and U+FFFD, which a
+// decoder writes for bytes that are not UTF-8. Token pieces appear after start-up; these must never be '?'.
+constexpr ImWchar kTokenGlyphs[] = {
+    0x2000, 0x206F,  // General Punctuation
+    0x2190, 0x21FF,  // Arrows
+    0x2420, 0x243F,  // Control Pictures
+    0x2580, 0x259F,  // Block Elements
+    0xFFFD, 0xFFFD,  // replacement character
+    0,
+};
+}  // namespace
 
 Fonts::Fonts(float scale, std::string_view initial_text) : scale_(scale) {
   for (unsigned cp : non_ascii_codepoints(std::string(initial_text)))
@@ -35,6 +47,7 @@ void Fonts::build() {
   atlas.Clear();
   ImFontGlyphRangesBuilder builder;
   builder.AddRanges(atlas.GetGlyphRangesDefault());
+  builder.AddRanges(kTokenGlyphs);
   for (unsigned cp : codepoints_) builder.AddChar(static_cast<ImWchar>(cp));
   ranges_.clear();
   builder.BuildRanges(&ranges_);
