@@ -17,7 +17,6 @@
 #include "app/gui/ui/png_file.h"
 #include "trace/axis.h"
 #include "trace/graph.h"
-#include "trace/text_format.h"
 
 namespace {
 
@@ -25,8 +24,7 @@ using namespace kvscope;
 using namespace kvscope::gui;
 
 struct Options {
-  app::RunSpec spec;
-  std::string prompt = trace::join_numbers(app::kSeed004Prompt, ",");
+  app::RunSpec spec;  // no prompt given: the model's default (kjv-char reads "And God said")
   std::string script, screenshot, size = "1600x1000";
   int frames = 3;
 };
@@ -39,12 +37,21 @@ std::string known_chinese() {
   return text;
 }
 
-void want_pane_text(Fonts& fonts, const AppState& app) {
+// The glyphs of what the views show after a step: labels, token pieces, the decoded text.
+void want_view_text(Fonts& fonts, const AppState& app) {
   for (const auto& p : app.panes) {
     for (const auto& c : p.clusters) fonts.want(c.title);
     for (const auto& e : p.edges) fonts.want(e.label);
-    for (const auto& n : p.nodes) fonts.want(n.dims);
+    for (const auto& n : p.nodes) {
+      fonts.want(n.shape);  // the prompt's text node shows its text there
+      fonts.want(n.dims);
+    }
   }
+  for (const auto& t : app.strip.tokens) fonts.want(t.label());
+  fonts.want(app.strip.text);
+  if (app.inspector && app.inspector->heatmap)
+    for (const HeatmapAxis* axis : {&app.inspector->heatmap->row_axis, &app.inspector->heatmap->col_axis})
+      for (const auto& label : axis->labels) fonts.want(label);
 }
 
 void save_region(AppWindow& window, const std::string& path, ImVec2 min, ImVec2 max) {
@@ -61,21 +68,19 @@ int run(const Options& o) {
   std::optional<ScriptRunner> runner;
   if (!o.script.empty()) runner.emplace(parse_script(script_text_from_argument(o.script)));
 
-  app::RunSpec spec = o.spec;
-  if (!o.prompt.empty() && spec.prompt_len == 0) spec.prompts = {app::parse_token_ids(o.prompt)};
-
   AppWindow window(width, height, "kvscope");
+  // Headless, the pointer sits wherever the X server put it: it must not hover a tooltip into the screenshot.
+  if (headless) ImGui::GetIO().ConfigFlags |= ImGuiConfigFlags_NoMouse;
   const float scale = headless ? 1.0f : window.content_scale();
   Fonts fonts(scale, known_chinese());
   ImGui::GetStyle().ScaleAllSizes(scale);
   TextMetrics metrics{[&fonts](std::string_view s) { return fonts.measure_graph_text(s); },
                       fonts.graph_font_size() * 1.15f};
-  AppState app(spec, metrics);
+  AppState app(o.spec, metrics);
   if (app.session->meta_forced())
-    app.status = spec.model + " opens in meta mode (shapes only): its float32 weights would need " +
+    app.status = o.spec.model + " opens in meta mode (shapes only): its float32 weights would need " +
                  std::to_string(app.session->model().config().parameter_count() * 4 / 1000000000) + " GB";
   UiState ui;
-  ui.prompt_text = spec.prompts.empty() ? "" : o.prompt;
 
   int frames_left = o.frames;
   double last = window.time();
@@ -89,11 +94,13 @@ int run(const Options& o) {
     if (runner) runner->advance(app);
     draw_app(app, ui, fonts);
     std::string key = app.panes[0].layout_key + app.panes[1].layout_key + std::to_string(app.panes[0].step) +
-                      std::to_string(app.panes[1].step);
+                      std::to_string(app.panes[1].step) + "|" + std::to_string(app.strip.tokens.size()) + "|" +
+                      std::to_string(app.inspector ? app.inspector->event : -1);
     if (key != font_key) {
-      want_pane_text(fonts, app);
+      want_view_text(fonts, app);
       font_key = std::move(key);
     }
+    fonts.want(app.prompt.value);  // what is being typed
     window.render();
     if (app.png_request) {
       const std::string path = *app.png_request;
@@ -121,10 +128,29 @@ int main(int argc, char** argv) {
   o.spec.new_tokens = 16;
   CLI::App cli{"kvscope-gui: watch the tensor graph of a LLaMA generation, cached and uncached"};
   cli.footer("Script commands (--script, separated by ';' or newlines):\n" + kvscope::gui::script_reference());
-  cli.add_option("--model", o.spec.model, "preset name or HF model directory")->capture_default_str();
+  cli.add_option("--model", o.spec.model, "shipped model, preset name or HF model directory")->capture_default_str();
   cli.add_option("--seed", o.spec.seed, "weights and random prompt seed")->capture_default_str();
-  cli.add_option("--prompt", o.prompt, "prompt token ids, comma-separated")->capture_default_str();
-  cli.add_option("--prompt-len", o.spec.prompt_len, "a random prompt of this many ids instead of --prompt");
+  cli.add_option_function<std::string>(
+         "--prompt", [&o](const std::string& text) { o.spec.prompt_text = text; },
+         "prompt text, tokenized by the model's tokenizer (default: \"" + app::kDefaultTextPrompt +
+             "\", or seed 004's ids for a model without one)")
+      ->type_name("TEXT");
+  cli.add_option_function<std::string>(
+         "--ids",
+         [&o](const std::string& text) {
+           try {
+             o.spec.prompts = app::parse_token_id_sequences(text);
+           } catch (const std::invalid_argument& e) {
+             throw CLI::ValidationError("--ids", e.what());
+           }
+         },
+         "prompt as token ids, e.g. 12,81,92,52,65 (';' separates the sequences of a batch)")
+      ->type_name("IDS");
+  cli.add_option("--tokenizer", o.spec.tokenizer,
+                 "tokenizer.json, tokenizer.model, tokenizer.bin or a directory holding one; overrides the model's")
+      ->type_name("PATH");
+  cli.add_option("--prompt-len", o.spec.prompt_len,
+                 "a random prompt of this many ids (when --prompt and --ids are absent)");
   cli.add_option("--batch", o.spec.batch, "sequences per step")->capture_default_str();
   cli.add_option("--new-tokens,-n,--tokens", o.spec.new_tokens,
                  "how many tokens the run may generate (--tokens is the old name)")

@@ -79,7 +79,7 @@ TEST_CASE(
     "the issue's script: screenshot drawn, view lists the trace's tensors, inspector shows the shape, export parses") {
   Workdir dir("issue-script");
   const Result r = gui(
-      dir, "--script " +
+      dir, "--model seed-tiny --ids 12,81,92,52,65 --script " +
                quote("prefill; step; step; unfold; select pos_key_states; export mermaid out.mmd; dump view.json") +
                " --screenshot out.png --size 1280x800");
   INFO(r.output);
@@ -92,7 +92,7 @@ TEST_CASE(
 
   // The same run recorded by the CLI, independently of the app.
   const fs::path trace_file = dir / "trace.json";
-  const std::string cli = std::string(KVSCOPE_CLI) + " trace --model seed-tiny --prompt 12,81,92,52,65 --steps 2 -o " +
+  const std::string cli = std::string(KVSCOPE_CLI) + " trace --model seed-tiny --ids 12,81,92,52,65 --steps 2 -o " +
                           quote(trace_file.string());
   REQUIRE(std::system(cli.c_str()) == 0);
   const auto doc = kvscope::trace::document_from_json(json::parse(read_file(trace_file)));
@@ -156,4 +156,66 @@ TEST_CASE("a failing script command stops the app with the line and a non-zero e
   CHECK(r.output.find("line 2") != std::string::npos);
   CHECK(r.output.find("no_such_tensor") != std::string::npos);
   CHECK_FALSE(fs::exists(dir / "never.png"));
+}
+
+TEST_CASE("the app opens on kjv-char with the text prompt: the strip shows its pieces, the heatmap its tokens") {
+  Workdir dir("kjv-char");
+  const Result r = gui(dir, "--script " + quote("prefill; step 2; view cached; select attn_weights; dump view.json") +
+                                " --screenshot text.png --size 1024x640");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const json view = json::parse(read_file(dir / "view.json"));
+  CHECK(view.at("model") == "kjv-char");
+  CHECK(view.at("prompt_field") == json{{"kind", "text"}, {"value", "And God said"}});
+  const json& strip = view.at("strip");
+  CHECK(strip.at("text").get<std::string>().rfind("And God said", 0) == 0);
+  const auto& tokens = strip.at("tokens");
+  REQUIRE(tokens.size() == 15);
+  CHECK(tokens.at(1) == json{{"id", tokens.at(1).at("id")}, {"piece", "A"}, {"label", "A"}, {"generated", false}});
+  CHECK(tokens.at(4).at("label") == "␣");
+  CHECK(tokens.at(14).at("generated") == true);
+  const json& heatmap = view.at("selected").at("heatmap");
+  CHECK(heatmap.at("rows") == 1);
+  CHECK(heatmap.at("col_axis").at("labels").size() == 14);
+  CHECK(heatmap.at("col_axis").at("labels").at(0) == "<s>");
+  CHECK(heatmap.at("row_axis").at("labels").at(0) == tokens.at(13).at("label"));
+  const Image img = load_png(dir / "text.png");
+  CHECK(img.width == 1024);
+  require_drawn(img);
+}
+
+TEST_CASE("the flags: text from --prompt, ids from --ids, another model's tokenizer from --tokenizer") {
+  Workdir dir("prompt-flags");
+  Result r = gui(dir, "--prompt " + quote("In the beginning") + " --script " + quote("dump text.json"));
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(json::parse(read_file(dir / "text.json")).at("prompt_field").at("value") == "In the beginning");
+
+  r = gui(dir, "--model seed-tiny --ids 1,2,3 --script " + quote("dump ids.json"));
+  REQUIRE(r.exit_code == 0);
+  const json ids = json::parse(read_file(dir / "ids.json"));
+  CHECK(ids.at("prompt_field") == json{{"kind", "ids"}, {"value", "1,2,3"}});
+  CHECK(ids.at("strip").at("tokens").at(0).at("label") == "1");
+
+  // seed-tiny has kjv-char's vocabulary size, so kjv-char's tokenizer can name its ids.
+  r = gui(dir, "--model seed-tiny --tokenizer " + quote(KVSCOPE_ASSETS_DIR "/models/kjv-char") + " --prompt Amen" +
+                   " --script " + quote("prefill; dump tokenizer.json"));
+  REQUIRE(r.exit_code == 0);
+  const json tok = json::parse(read_file(dir / "tokenizer.json"));
+  CHECK(tok.at("strip").at("text") == "Amen");
+  CHECK(tok.at("strip").at("tokens").at(1).at("piece") == "A");
+
+  r = gui(dir, "--model seed-tiny --prompt Amen --script " + quote("dump never.json"));
+  CHECK(r.exit_code != 0);
+  CHECK(r.output.find("has no tokenizer") != std::string::npos);
+}
+
+TEST_CASE("the seed 004 scenario is one command away from the default model") {
+  Workdir dir("seed004");
+  const Result r = gui(dir, "--script " + quote("scenario seed004; prefill; step; dump view.json"));
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const json view = json::parse(read_file(dir / "view.json"));
+  CHECK(view.at("model") == "seed-tiny");
+  CHECK(view.at("prompt_field") == json{{"kind", "ids"}, {"value", "12,81,92,52,65"}});
 }

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "app/gui/ui/panels.h"
 
 namespace kvscope::gui {
@@ -18,6 +20,7 @@ void handle_keys(AppState& app) {
 
 void draw_app(AppState& app, UiState& ui, Fonts& fonts) {
   handle_keys(app);
+  refresh(app);  // the token strip draws before the panes
   const ImGuiIO& io = ImGui::GetIO();
   const float s = ImGui::GetFontSize() / 16.0f;
   ImGui::SetNextWindowPos({0, 0});
@@ -26,8 +29,12 @@ void draw_app(AppState& app, UiState& ui, Fonts& fonts) {
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
                    ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoSavedSettings);
 
-  const float left_w = 310 * s, right_w = 360 * s;
+  // Side panels give up width in a small window, so the graph keeps at least about 40% of it; in a large one the
+  // inspector grows too, for a larger heatmap.
+  const float left_w = std::min(310 * s, io.DisplaySize.x * 0.28f);
+  const float right_w = std::min(std::max(360 * s, io.DisplaySize.x * 0.22f), io.DisplaySize.x * 0.3f);
   ImGui::BeginChild("controls", {left_w, 0}, true);
+  ImGui::PushItemWidth(-ImGui::GetFontSize() * 6.5f);  // room for the labels, however narrow the panel
   draw_model_controls(app, ui);
   ImGui::Separator();
   draw_run_controls(app, ui);
@@ -38,13 +45,14 @@ void draw_app(AppState& app, UiState& ui, Fonts& fonts) {
   ImGui::Separator();
   draw_legend(app);
   if (!fonts.note().empty()) ImGui::TextColored({0.7f, 0.3f, 0.0f, 1}, "%s", fonts.note().c_str());
+  ImGui::PopItemWidth();
   ImGui::EndChild();
 
   ImGui::SameLine();
   const float center_w = ImGui::GetContentRegionAvail().x - right_w - ImGui::GetStyle().ItemSpacing.x;
   ImGui::BeginChild("center", {center_w, 0}, false);
-  draw_token_strip(app);
-  const float plots_h = 190 * s;
+  draw_token_strip(app, ui);
+  const float plots_h = std::min(190 * s, io.DisplaySize.y * 0.22f);
   const float metrics_h = ImGui::GetTextLineHeightWithSpacing();
   ImVec2 avail = ImGui::GetContentRegionAvail();
   const bool both = app.mode == ViewMode::Compare;
@@ -58,13 +66,13 @@ void draw_app(AppState& app, UiState& ui, Fonts& fonts) {
   const Side first = app.mode == ViewMode::Uncached ? Side::Uncached : Side::Cached;
   ImGui::BeginGroup();
   draw_graph_pane(app, first, fonts, pane_size);
-  draw_step_metrics(app, first);
+  draw_step_metrics(app, first, pane_size.x);
   ImGui::EndGroup();
   if (both) {
     ImGui::SameLine();
     ImGui::BeginGroup();
     draw_graph_pane(app, Side::Uncached, fonts, pane_size);
-    draw_step_metrics(app, Side::Uncached);
+    draw_step_metrics(app, Side::Uncached, pane_size.x);
     ImGui::EndGroup();
   }
   ui.graph_max = {ui.graph_min.x + avail.x, ui.graph_min.y + pane_size.y};

@@ -2,42 +2,62 @@
 
 #include <imgui_stdlib.h>
 
-#include "app/common/token_ids.h"
 #include "app/gui/logic/op_colors.h"
-#include "core/config.h"
+#include "core/model_source.h"
 
 namespace kvscope::gui {
+
+namespace {
+
+// Text for the tokenizer, several lines if need be, or token ids; the label says which.
+void draw_prompt_field(AppState& app) {
+  const bool text = app.prompt.kind == PromptKind::Text;
+  ImGui::TextUnformatted(text ? "prompt (text)" : "prompt (token ids)");
+  ImGui::SameLine();
+  if (ImGui::RadioButton("text", text)) set_prompt_kind(app, PromptKind::Text);
+  ImGui::SameLine();
+  if (ImGui::RadioButton("ids", !text)) set_prompt_kind(app, PromptKind::Ids);
+  if (text) ImGui::InputTextMultiline("##prompt", &app.prompt.value, {-FLT_MIN, ImGui::GetTextLineHeight() * 3.2f});
+  else ImGui::InputText("##prompt", &app.prompt.value);
+  if (app.prompt.value.empty()) ImGui::TextDisabled("%s", empty_prompt_hint(app.pending).c_str());
+}
+
+void draw_scenario_buttons(AppState& app) {
+  ImGui::TextUnformatted("Scenarios");
+  for (const Scenario& s : scenarios()) {
+    ImGui::SameLine();
+    if (ImGui::SmallButton(std::string(s.label).c_str())) attempt(app, [&] { load_scenario(app, s.name); });
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", std::string(s.help).c_str());
+  }
+}
+
+}  // namespace
 
 void draw_model_controls(AppState& app, UiState& ui) {
   ImGui::TextUnformatted("Model");
   app::RunSpec& p = app.pending;
-  const bool preset = core::is_preset(p.model);
-  if (ImGui::BeginCombo("preset", preset ? p.model.c_str() : "(HF directory)")) {
-    for (const auto& name : core::preset_names())
-      if (ImGui::Selectable(name.c_str(), name == p.model)) p.model = name;
+  if (ImGui::BeginCombo("model", p.model.c_str())) {
+    for (const auto& name : core::model_names())
+      if (ImGui::Selectable(name.c_str(), name == p.model)) choose_model(app, name);
     ImGui::EndCombo();
   }
   if (ImGui::InputText("HF dir", &ui.model_dir, ImGuiInputTextFlags_EnterReturnsTrue) && !ui.model_dir.empty())
-    p.model = ui.model_dir;
+    choose_model(app, ui.model_dir);
   int seed = static_cast<int>(p.seed);
   if (ImGui::InputInt("seed", &seed) && seed >= 0) p.seed = static_cast<uint64_t>(seed);
-  ImGui::InputText("prompt ids", &ui.prompt_text);
+  draw_prompt_field(app);
   ImGui::InputInt("prompt len", &p.prompt_len);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("a random prompt of this many ids, when the prompt field is empty");
   ImGui::InputInt("batch", &p.batch);
   ImGui::InputInt("new tokens", &p.new_tokens);
   bool all = p.prefill == core::PrefillScheme::All;
   if (ImGui::Checkbox("prefill all prompt tokens", &all))
     p.prefill = all ? core::PrefillScheme::All : core::PrefillScheme::AllButLast;
   ImGui::Checkbox("meta (shapes only)", &p.meta);
-  if (ImGui::Button("Load")) {
-    attempt(app, [&] {
-      if (!ui.prompt_text.empty()) p.prompts = {app::parse_token_ids(ui.prompt_text)};
-      else p.prompts.clear();
-      apply_pending(app);
-    });
-  }
+  if (ImGui::Button("Load")) attempt(app, [&] { load_with_prompt_field(app); });
   ImGui::SameLine();
   ImGui::TextDisabled("%s%s", app.session->model().config().name.c_str(), app.session->meta() ? " (meta)" : "");
+  draw_scenario_buttons(app);
 }
 
 void draw_run_controls(AppState& app, UiState& ui) {
@@ -118,28 +138,76 @@ void draw_export_controls(AppState& app, UiState& ui) {
     attempt(app, [&] { export_view(app, kExportFormats[ui.export_format], ui.export_path); });
 }
 
-void draw_token_strip(const AppState& app) {
-  const Session& s = *app.session;
-  const int step = s.current_step(Side::Cached);
-  std::string where = step < 0 ? "not started: press Prefill or Step"
-                               : "step " + std::to_string(step) + " (" +
-                                     std::string(trace::phase_name(s.run(Side::Cached).steps.at(step).phase)) + ")";
-  ImGui::Text("%s | generated %d of %d | prompt:", where.c_str(), s.generated(), s.spec().new_tokens);
+namespace {
+
+struct ChipColours {
+  ImU32 prompt = rgba(200, 205, 220), generated = rgba(170, 215, 170), newest = rgba(250, 200, 80);
+};
+
+// A token as a chip showing its piece; the tooltip gives its position and id.
+void token_chip(const TokenView& token, ImU32 fill) {
+  const std::string label = token.label();
+  const ImVec2 size = ImGui::CalcTextSize(label.c_str());
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  ImGui::Dummy({size.x + 8, size.y + 2});
   ImDrawList* dl = ImGui::GetWindowDrawList();
-  auto chip = [&](int id, ImU32 fill) {
-    ImGui::SameLine();
-    const std::string text = std::to_string(id);
-    ImVec2 p = ImGui::GetCursorScreenPos(), size = ImGui::CalcTextSize(text.c_str());
-    dl->AddRectFilled(p, {p.x + size.x + 8, p.y + size.y + 2}, fill, 3);
-    dl->AddText({p.x + 4, p.y + 1}, rgba(20, 20, 20), text.c_str());
-    ImGui::Dummy({size.x + 8, size.y + 2});
-  };
-  for (int id : s.prompt()) chip(id, rgba(200, 200, 210));
+  dl->AddRectFilled(p, {p.x + size.x + 8, p.y + size.y + 2}, fill, 3);
+  dl->AddText({p.x + 4, p.y + 1}, rgba(20, 20, 20), label.c_str());
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", token_tooltip(token).c_str());
+}
+
+// Continues the line with an item `width` wide when it fits, else starts the next line.
+void same_line_if_fits(float width, float gap) {
+  const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+  if (ImGui::GetItemRectMax().x + gap + width < right) ImGui::SameLine(0, gap);
+}
+
+// The height of a box that grows with what it held last frame, from one line up to `most`; beyond, it scrolls.
+float box_height(float content, float line, float most) { return std::clamp(content, line, most); }
+
+// "prompt" and "generated" head their tokens in the flow, so the chips' colours need no legend. The chips wrap
+// in a box of up to two rows that scrolls to the newest token when one arrives.
+void draw_token_chips(const TokenStrip& strip, UiState& ui) {
+  const ChipColours colours;
+  const float row = ImGui::GetTextLineHeight() + 2 + ImGui::GetStyle().ItemSpacing.y;
+  ImGui::BeginChild("tokens", {0, box_height(ui.chips_height, row, 2 * row)}, false);
+  const auto& tokens = strip.tokens;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const bool starts_part = i == 0 || tokens[i].generated != tokens[i - 1].generated;
+    if (starts_part) {
+      const char* part = tokens[i].generated ? "generated" : "prompt";
+      if (i > 0) same_line_if_fits(ImGui::CalcTextSize(part).x, 10);
+      ImGui::TextDisabled("%s", part);
+    }
+    same_line_if_fits(ImGui::CalcTextSize(tokens[i].label().c_str()).x + 8, starts_part ? 6 : 2);
+    const bool newest = tokens[i].generated && i + 1 == tokens.size();
+    token_chip(tokens[i], newest ? colours.newest : tokens[i].generated ? colours.generated : colours.prompt);
+  }
+  if (ui.tokens_shown != tokens.size()) ImGui::SetScrollHereY(1.0f);
+  ui.chips_height = ImGui::GetCursorPosY() - ImGui::GetStyle().ItemSpacing.y;
+  ImGui::EndChild();
+}
+
+// The decoded text in a box of up to two lines, scrolled to its end when it grows.
+void draw_decoded_text(const TokenStrip& strip, UiState& ui) {
+  ImGui::TextDisabled("text");
   ImGui::SameLine();
-  ImGui::TextUnformatted("->");
-  const auto generated = s.generated_tokens();
-  for (size_t i = 0; i < generated.size(); ++i)
-    chip(generated[i], i + 1 == generated.size() ? rgba(250, 200, 80) : rgba(170, 210, 170));
+  const float line = ImGui::GetTextLineHeight();
+  ImGui::BeginChild("text", {0, box_height(ui.text_height, line, 2 * ImGui::GetTextLineHeightWithSpacing())}, false);
+  ImGui::TextWrapped("%s", strip.text.c_str());
+  if (ui.tokens_shown != strip.tokens.size()) ImGui::SetScrollHereY(1.0f);
+  ui.text_height = ImGui::GetCursorPosY() - ImGui::GetStyle().ItemSpacing.y;
+  ImGui::EndChild();
+}
+
+}  // namespace
+
+void draw_token_strip(const AppState& app, UiState& ui) {
+  const TokenStrip& strip = app.strip;
+  ImGui::TextUnformatted(strip.where.c_str());
+  draw_token_chips(strip, ui);
+  if (app.session->tokenizer()) draw_decoded_text(strip, ui);
+  ui.tokens_shown = strip.tokens.size();
 }
 
 }  // namespace kvscope::gui

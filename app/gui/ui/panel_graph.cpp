@@ -130,25 +130,45 @@ void draw_graph_pane(AppState& app, Side side, Fonts& fonts, ImVec2 size) {
   ImGui::PopID();
 }
 
-void draw_step_metrics(const AppState& app, Side side) {
+namespace {
+
+void draw_step_metrics_line(const AppState& app, Side side) {
   const int step = pane(app, side).step;
   if (step < 0) {
     ImGui::TextDisabled("-");
     return;
   }
-  const trace::ModeWork m = step_work(run_of(app, side), step);
+  const trace::Run& run = run_of(app, side);
+  const trace::ModeWork m = step_work(run, step);
+  // The token the step predicted, first: both sides predict the same one at different costs.
+  const std::optional<TokenView> next = app.session->meta() ? std::nullopt : generated_token(run, step);
+  if (next) {
+    ImGui::Text("next %s", next->label().c_str());
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", token_tooltip(*next).c_str());
+    ImGui::SameLine();
+    ImGui::TextUnformatted("|");
+    ImGui::SameLine();
+  }
   ImGui::Text("tokens %d | MACs %.3g | KV cache %.1f KiB | %.2f ms", m.tokens_in, static_cast<double>(m.macs),
               m.kv_cache_bytes / 1024.0, m.ms);
 }
 
+}  // namespace
+
+void draw_step_metrics(const AppState& app, Side side, float width) {
+  // A line as wide as the pane: longer text is cut, not allowed to push the other pane aside.
+  ImGui::PushID(static_cast<int>(side));
+  ImGui::BeginChild("metrics", {width, ImGui::GetTextLineHeightWithSpacing()}, false,
+                    ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+  draw_step_metrics_line(app, side);
+  ImGui::EndChild();
+  ImGui::PopID();
+}
+
 namespace {
 
-void draw_series(const char* title, const std::vector<double>& a, const char* a_name, const std::vector<double>* b,
-                 const char* b_name, ImVec2 size) {
-  ImDrawList* dl = ImGui::GetWindowDrawList();
-  const ImVec2 p0 = ImGui::GetCursorScreenPos();
-  ImGui::Dummy(size);
-  const ImVec2 p1{p0.x + size.x, p0.y + size.y};
+void draw_series_inside(ImDrawList* dl, ImVec2 p0, ImVec2 p1, const char* title, const std::vector<double>& a,
+                        const char* a_name, const std::vector<double>* b, const char* b_name) {
   dl->AddRectFilled(p0, p1, rgba(255, 255, 255));
   dl->AddRect(p0, p1, rgba(170, 170, 170));
   const float line = ImGui::GetTextLineHeight();
@@ -161,7 +181,7 @@ void draw_series(const char* title, const std::vector<double>& a, const char* a_
     n = std::max(n, b->size());
   }
   if (n == 0 || top <= 0) return;
-  const ImVec2 plot_min{p0.x + 6, p0.y + 2 * line + 4}, plot_max{p1.x - 6, p1.y - 6};
+  const ImVec2 plot_min{p0.x + 6, p0.y + (b ? 3 : 2) * line + 4}, plot_max{p1.x - 6, p1.y - 6};
   auto point = [&](size_t i, double v) {
     const float x = n > 1 ? plot_min.x + (plot_max.x - plot_min.x) * i / (n - 1) : (plot_min.x + plot_max.x) / 2;
     return ImVec2{x, plot_max.y - static_cast<float>(v / top) * (plot_max.y - plot_min.y)};
@@ -178,8 +198,19 @@ void draw_series(const char* title, const std::vector<double>& a, const char* a_
   if (b) {
     polyline(*b, cb);
     std::snprintf(legend, sizeof legend, "%s %.3g", b_name, b->empty() ? 0.0 : b->back());
-    dl->AddText({p0.x + size.x / 2, p0.y + 2 + line}, cb, legend);
+    dl->AddText({p0.x + 4, p0.y + 2 + 2 * line}, cb, legend);  // below the first: a narrow plot has no room beside
   }
+}
+
+void draw_series(const char* title, const std::vector<double>& a, const char* a_name, const std::vector<double>* b,
+                 const char* b_name, ImVec2 size) {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 p0 = ImGui::GetCursorScreenPos();
+  ImGui::Dummy(size);
+  const ImVec2 p1{p0.x + size.x, p0.y + size.y};
+  dl->PushClipRect(p0, p1, true);  // a title longer than a narrow plot stops at its border
+  draw_series_inside(dl, p0, p1, title, a, a_name, b, b_name);
+  dl->PopClipRect();
 }
 
 }  // namespace

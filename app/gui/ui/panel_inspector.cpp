@@ -19,19 +19,97 @@ ImU32 heat(float v, float lo, float hi) {
   return rgba(static_cast<int>(255 - 215 * t), static_cast<int>(255 - 175 * t), static_cast<int>(255 - 80 * t));
 }
 
-void draw_heatmap(const Heatmap& h, float width) {
-  const float cell = std::clamp(width / std::max(h.cols, 1), 1.0f, 24.0f);
-  const float cell_h = std::clamp(cell, 2.0f, 24.0f);
+struct PlacedLabel {
+  const std::string* text;
+  float x;  // relative to the grid's left edge
+  int line;
+};
+
+// Column labels on up to two lines, each on the first where it does not overlap the one before; what fits on
+// neither is left out (the tooltip names every row and column). A label may reach `overhang` left of the grid.
+std::vector<PlacedLabel> place_column_labels(const HeatmapAxis& axis, float cell, float font_px, float overhang) {
+  std::vector<PlacedLabel> placed;
+  float free_x[2] = {-overhang, -overhang};
+  for (size_t c = 0; c < axis.labels.size(); ++c) {
+    const float w = ImGui::GetFont()->CalcTextSizeA(font_px, FLT_MAX, 0, axis.labels[c].c_str()).x;
+    const float x = (static_cast<float>(c) + 0.5f) * cell - w / 2;
+    for (int line = 0; line < 2; ++line) {
+      if (x < free_x[line]) continue;
+      placed.push_back({&axis.labels[c], x, line});
+      free_x[line] = x + w + 2;
+      break;
+    }
+  }
+  return placed;
+}
+
+int label_lines(const std::vector<PlacedLabel>& placed) {
+  int lines = 0;
+  for (const auto& p : placed) lines = std::max(lines, p.line + 1);
+  return lines;
+}
+
+void draw_column_labels(const std::vector<PlacedLabel>& placed, ImVec2 origin, float font_px) {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  for (const auto& p : placed)
+    dl->AddText(ImGui::GetFont(), font_px, {origin.x + p.x, origin.y + p.line * font_px}, rgba(40, 40, 40),
+                p.text->c_str());
+}
+
+void draw_row_labels(const HeatmapAxis& axis, ImVec2 origin, float cell_h, float font_px) {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  ImFont* font = ImGui::GetFont();
+  float free_y = origin.y;
+  for (size_t r = 0; r < axis.labels.size(); ++r) {
+    const char* text = axis.labels[r].c_str();
+    const float w = font->CalcTextSizeA(font_px, FLT_MAX, 0, text).x;
+    const float y = origin.y + (static_cast<float>(r) + 0.5f) * cell_h - font_px / 2;
+    if (y < free_y - 0.5f) continue;
+    dl->AddText(font, font_px, {origin.x - w - 4, y}, rgba(40, 40, 40), text);
+    free_y = y + font_px;
+  }
+}
+
+float widest_label(const HeatmapAxis& axis, float font_px) {
+  float w = 0;
+  for (const auto& label : axis.labels)
+    w = std::max(w, ImGui::GetFont()->CalcTextSizeA(font_px, FLT_MAX, 0, label.c_str()).x);
+  return w;
+}
+
+// Token axes are labelled with their tokens: queries down the left, keys along the top. The grid fits `size`
+// when it can: rows get flatter rather than run out of the panel.
+void draw_heatmap(const Heatmap& h, ImVec2 size) {
+  const float font_px = ImGui::GetFontSize();
+  const float label_w = h.row_axis.labels.empty() ? 0 : std::min(widest_label(h.row_axis, font_px) + 6, size.x / 4);
+  const float cell = std::clamp((size.x - label_w) / std::max(h.cols, 1), 1.0f, 24.0f);
+  // Column labels shrink with the cells, down to a size still readable.
+  const float col_px = std::clamp(cell * 1.2f, 11.0f, font_px);
+  const std::vector<PlacedLabel> columns = place_column_labels(h.col_axis, cell, col_px, label_w);
+  const float label_h = columns.empty() ? 0 : label_lines(columns) * col_px + 2;
+  // Labelled rows stay as tall as their labels' smallest readable size; past that the panel scrolls.
+  const float min_h = h.row_axis.labels.empty() ? 2.0f : 11.0f;
+  const float cell_h = std::clamp(std::min(cell, (size.y - label_h) / std::max(h.rows, 1)), min_h, 24.0f);
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
+  const ImVec2 g{p0.x + label_w, p0.y + label_h};  // the grid's top left
+  draw_column_labels(columns, {g.x, p0.y}, col_px);
+  draw_row_labels(h.row_axis, g, cell_h, std::clamp(cell_h, 11.0f, font_px));
   ImDrawList* dl = ImGui::GetWindowDrawList();
   for (int r = 0; r < h.rows; ++r)
     for (int c = 0; c < h.cols; ++c) {
-      const ImVec2 a{p0.x + c * cell, p0.y + r * cell_h};
+      const ImVec2 a{g.x + c * cell, g.y + r * cell_h};
       dl->AddRectFilled(a, {a.x + cell, a.y + cell_h},
                         heat(h.cells[static_cast<size_t>(r) * h.cols + c], h.min, h.max));
     }
-  dl->AddRect(p0, {p0.x + h.cols * cell, p0.y + h.rows * cell_h}, rgba(120, 120, 120));
-  ImGui::Dummy({h.cols * cell, h.rows * cell_h});
+  const ImVec2 g1{g.x + h.cols * cell, g.y + h.rows * cell_h};
+  dl->AddRect(g, g1, rgba(120, 120, 120));
+  ImGui::Dummy({g1.x - p0.x, g1.y - p0.y});
+  const ImVec2 m = ImGui::GetIO().MousePos;
+  if (ImGui::IsItemHovered() && m.x >= g.x && m.x < g1.x && m.y >= g.y && m.y < g1.y) {
+    const int r = static_cast<int>((m.y - g.y) / cell_h), c = static_cast<int>((m.x - g.x) / cell);
+    dl->AddRect({g.x + c * cell, g.y + r * cell_h}, {g.x + (c + 1) * cell, g.y + (r + 1) * cell_h}, rgba(0, 0, 0));
+    ImGui::SetTooltip("%s", cell_tooltip(h, r, c).c_str());
+  }
 }
 
 void draw_histogram(const Histogram& h, ImVec2 size) {
@@ -96,8 +174,9 @@ void draw_inspector(AppState& app) {
         app.inspector_dirty = true;
       }
     }
-    ImGui::Text("slice %d x %d", h.rows, h.cols);
-    draw_heatmap(h, ImGui::GetContentRegionAvail().x);
+    ImGui::TextWrapped("%s", heatmap_title(h).c_str());
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    draw_heatmap(h, {avail.x, std::max(avail.y, 12 * ImGui::GetFontSize())});
   }
   if (v.histogram) {
     ImGui::TextUnformatted("histogram");

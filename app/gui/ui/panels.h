@@ -13,7 +13,8 @@ namespace kvscope::gui {
 // Edit buffers of the widgets: what the user is typing, before it becomes a command.
 struct UiState {
   std::string model_dir;
-  std::string prompt_text;
+  size_t tokens_shown = 0;                  // the token strip scrolls to the newest token when this changes
+  float chips_height = 0, text_height = 0;  // what the token strip's boxes held last frame: their next heights
   int run_to = 10;
   std::string export_path = "kvscope-graph.mmd";
   int export_format = 0;                    // index into kExportFormats
@@ -28,9 +29,9 @@ void draw_run_controls(AppState& app, UiState& ui);
 void draw_view_controls(AppState& app);
 void draw_legend(const AppState& app);
 void draw_export_controls(AppState& app, UiState& ui);
-void draw_token_strip(const AppState& app);
+void draw_token_strip(const AppState& app, UiState& ui);
 void draw_graph_pane(AppState& app, Side side, Fonts& fonts, ImVec2 size);
-void draw_step_metrics(const AppState& app, Side side);
+void draw_step_metrics(const AppState& app, Side side, float width);
 void draw_work_plots(const AppState& app, ImVec2 size);
 void draw_inspector(AppState& app);
 
