@@ -1,33 +1,14 @@
-#include <stdexcept>
 #include <string>
 
 #include "app/cli/commands.h"
-#include "app/common/token_ids.h"
+#include "app/common/prompt_flags.h"
 
 namespace kvscope::cli {
 
 void add_run_flags(CLI::App& cmd, app::RunSpec& spec) {
   cmd.add_option("--model,-m", spec.model, "shipped model, preset name or HF model directory")->capture_default_str();
   cmd.add_option("--seed", spec.seed, "seed of the preset weights and of --prompt-len ids")->capture_default_str();
-  cmd.add_option_function<std::string>(
-         "--prompt,-p", [&spec](const std::string& text) { spec.prompt_text = text; },
-         "prompt text, tokenized by the model's tokenizer (default: \"" + app::kDefaultTextPrompt +
-             "\", or seed 004's ids for a model without one)")
-      ->type_name("TEXT");
-  cmd.add_option_function<std::string>(
-         "--ids",
-         [&spec](const std::string& text) {
-           try {
-             spec.prompts = app::parse_token_id_sequences(text);
-           } catch (const std::invalid_argument& e) {
-             throw std::invalid_argument(std::string("--ids: ") + e.what());
-           }
-         },
-         "prompt as token ids, e.g. 12,81,92,52,65 (';' separates the sequences of a batch)")
-      ->type_name("IDS");
-  cmd.add_option("--tokenizer", spec.tokenizer,
-                 "tokenizer.json, tokenizer.model, tokenizer.bin or a directory holding one; overrides the model's")
-      ->type_name("PATH");
+  app::add_prompt_flags(cmd, spec);
   cmd.add_option("--prompt-len", spec.prompt_len, "seeded random prompt of this many ids (when --prompt is absent)")
       ->check(CLI::PositiveNumber);
   cmd.add_option("--batch,-b", spec.batch, "sequences in the batch")->check(CLI::PositiveNumber)->capture_default_str();

@@ -7,7 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <imgui.h>
 
-#include "app/common/token_ids.h"
+#include "app/common/prompt_flags.h"
 #include "app/gui/logic/app_state.h"
 #include "app/gui/logic/script.h"
 #include "app/gui/logic/script_runner.h"
@@ -130,25 +130,7 @@ int main(int argc, char** argv) {
   cli.footer("Script commands (--script, separated by ';' or newlines):\n" + kvscope::gui::script_reference());
   cli.add_option("--model", o.spec.model, "shipped model, preset name or HF model directory")->capture_default_str();
   cli.add_option("--seed", o.spec.seed, "weights and random prompt seed")->capture_default_str();
-  cli.add_option_function<std::string>(
-         "--prompt", [&o](const std::string& text) { o.spec.prompt_text = text; },
-         "prompt text, tokenized by the model's tokenizer (default: \"" + app::kDefaultTextPrompt +
-             "\", or seed 004's ids for a model without one)")
-      ->type_name("TEXT");
-  cli.add_option_function<std::string>(
-         "--ids",
-         [&o](const std::string& text) {
-           try {
-             o.spec.prompts = app::parse_token_id_sequences(text);
-           } catch (const std::invalid_argument& e) {
-             throw CLI::ValidationError("--ids", e.what());
-           }
-         },
-         "prompt as token ids, e.g. 12,81,92,52,65 (';' separates the sequences of a batch)")
-      ->type_name("IDS");
-  cli.add_option("--tokenizer", o.spec.tokenizer,
-                 "tokenizer.json, tokenizer.model, tokenizer.bin or a directory holding one; overrides the model's")
-      ->type_name("PATH");
+  app::add_prompt_flags(cli, o.spec);
   cli.add_option("--prompt-len", o.spec.prompt_len,
                  "a random prompt of this many ids (when --prompt and --ids are absent)");
   cli.add_option("--batch", o.spec.batch, "sequences per step")->capture_default_str();
