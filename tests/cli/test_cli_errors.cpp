@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "app/common/token_ids.h"
 #include "tests/cli/run_cli.h"
 #include "tests/support/files.h"
@@ -128,4 +130,17 @@ TEST_CASE("a text prompt for a model without a tokenizer names --ids and --token
   CHECK(r.exit_code != 0);
   CHECK_THAT(r.out, Catch::Contains("--prompt") && Catch::Contains("--ids") && Catch::Contains("--tokenizer"));
   CHECK(run_cli("generate --prompt 'In the' --ids 1,2").exit_code != 0);
+}
+
+TEST_CASE("generate streams the text of a text prompt, then logs its pieces", "[cli]") {
+  const nlohmann::json ref = nlohmann::json::parse(
+      kvscope::test::read_file(std::string(KVSCOPE_SOURCE_DIR) + "/assets/models/kjv-char/reference.json"));
+  const std::string prompt = ref.at("prompt").get<std::string>();
+  const std::string continuation = ref.at("greedy_text").get<std::string>().substr(0, 10);
+  const CliResult r = run_cli("generate --prompt '" + prompt + "' --new-tokens 10 --stop-at-eos");
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.rfind("text: " + prompt + continuation + "\n", 0) == 0);  // first, before the log
+  CHECK_THAT(r.out, Catch::Contains("input pieces [[\"<s>\", \"A\", \"n\", \"d\", \"␣\""));
+  CHECK_THAT(r.out, Catch::Contains("\"" + prompt + continuation + "\""));
+  CHECK_THAT(r.out, !Catch::Contains("stopped at EOS"));  // kjv-char does not write </s> here
 }

@@ -2,6 +2,8 @@
 // kvscope's greedy continuation is the one the training script's own PyTorch forward produced.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "app/common/recording.h"
@@ -100,5 +102,26 @@ TEST_CASE("a text prompt is traced as input_string, and token ids carry their pi
     int texts = 0;
     for (const trace::Event& e : run.events) texts += e.role == trace::Role::Text;
     CHECK(texts == 1);
+  }
+}
+
+TEST_CASE("a stop token ends generation once every sequence has produced it", "[kjv]") {
+  const nlohmann::json ref = reference();
+  app::RunSpec spec;
+  spec.prompt_text = ref.at("prompt").get<std::string>();
+  spec.new_tokens = 20;
+  spec.stop_at_eos = true;
+  app::LoadedRun loaded = app::load_run(spec);
+  core::GenerationOptions options = app::generation_options(spec, core::CacheMode::Cached, loaded);
+  CHECK(options.stop_token == loaded.tokenizer->eos_id());
+  // kjv-char never writes </s> on this prompt; its third greedy character stands in for it.
+  const auto greedy = ref.at("greedy_ids").get<std::vector<int32_t>>();
+  options.stop_token = greedy[2];
+  const auto first = std::find(greedy.begin(), greedy.end(), greedy[2]) - greedy.begin();
+  for (core::CacheMode mode : {core::CacheMode::Cached, core::CacheMode::Uncached}) {
+    options.mode = mode;
+    const Recorded r = record(*loaded.model, loaded.prompts.ids, options);
+    CHECK(r.sequences[0].size() == loaded.prompts.ids[0].size() + static_cast<size_t>(first) + 1);
+    CHECK(r.sequences[0].back() == greedy[2]);
   }
 }
