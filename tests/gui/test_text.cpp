@@ -197,8 +197,13 @@ TEST_CASE("seed 004 and seed 000 are one click away") {
   run(app, "scenario seed000");
   CHECK(app.session->model().config().name == "openllama-3b");
   CHECK(app.session->meta());
-  CHECK(app.session->prompt().size() == 7);
-  CHECK(app.prompt.value.empty());  // a random prompt of 7 ids: loading again draws the same ones
+  CHECK(app.session->prompt().size() == 7);  // the seed's 7 tokens, from text as the seed starts
+  CHECK(app.session->prompt_text() == std::optional<std::string>("In the"));
+  CHECK(app.prompt.kind == PromptKind::Text);
+  CHECK(app.prompt.value == "In the");
+  CHECK(app.session->run(Side::Cached).events.empty());  // nothing traced before the first step
+  run(app, "prefill");
+  CHECK(app.session->run(Side::Cached).events.front().name == "input_string");
 
   CHECK_THROWS_WITH(run(app, "scenario seed999"), Catch::Contains("known: seed004, seed000"));
 }

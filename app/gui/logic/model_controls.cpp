@@ -5,6 +5,7 @@
 
 #include "app/common/token_ids.h"
 #include "app/gui/logic/app_state.h"
+#include "core/model_source.h"
 #include "trace/text_format.h"
 
 namespace kvscope::gui {
@@ -44,7 +45,15 @@ std::string converted(const tokenizer::Tokenizer& tokenizer, const PromptField& 
 const std::array kScenarios{
     Scenario{"seed004", "seed 004", "seed-tiny with seed 004's prompt ids 12,81,92,52,65", "seed-tiny",
              app::kSeed004Prompt, 0},
-    Scenario{"seed000", "seed 000", "openllama-3b (meta: shapes only) with 7 random prompt ids", "openllama-3b", {}, 7},
+    Scenario{"seed000",
+             "seed 000",
+             "openllama-3b (meta: shapes only) reading \"In the\": 7 tokens by kjv-char's tokenizer, as the seed "
+             "starts from text",
+             "openllama-3b",
+             {},
+             0,
+             "In the",
+             "kjv-char"},
 };
 
 }  // namespace
@@ -108,6 +117,10 @@ void load_scenario(AppState& app, std::string_view name) {
     spec.prompt_text.reset();
     spec.prompts = s.ids.empty() ? std::vector<std::vector<int32_t>>{} : std::vector<std::vector<int32_t>>{s.ids};
     spec.prompt_len = s.prompt_len;
+    if (!s.text.empty()) {
+      spec.prompt_text = std::string(s.text);
+      spec.tokenizer = (core::assets_dir() / "models" / s.tokenizer_model).string();
+    }
     load_spec(app, std::move(spec));
     return;
   }

@@ -54,8 +54,10 @@ struct Scenario {
   std::string_view label;  // "seed 004"
   std::string_view help;
   std::string_view model;
-  std::vector<int32_t> ids;  // empty: prompt_len random ids
+  std::vector<int32_t> ids;  // empty: the text, else prompt_len random ids
   int prompt_len = 0;
+  std::string_view text = {};             // a text prompt, read by the tokenizer of
+  std::string_view tokenizer_model = {};  // this shipped model (the preset has none)
 };
 std::span<const Scenario> scenarios();
 // Loads a scenario with seed 0 and one sequence; throws std::invalid_argument naming the known ones.
