@@ -133,12 +133,17 @@ Format sniff(const std::filesystem::path& file, const std::string& bytes) {
 
 }  // namespace
 
+std::optional<std::filesystem::path> find_tokenizer_file(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (const char* name : {"tokenizer.json", "tokenizer.model", "tokenizer.bin"})
+    if (std::filesystem::is_regular_file(dir / name, ec)) return dir / name;
+  return std::nullopt;
+}
+
 std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path, const LoadOptions& options) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    for (const char* name : {"tokenizer.json", "tokenizer.model", "tokenizer.bin"}) {
-      if (std::filesystem::is_regular_file(path / name, ec)) return load_tokenizer(path / name, options);
-    }
+    if (const auto file = find_tokenizer_file(path)) return load_tokenizer(*file, options);
     throw TokenizerError(path.string() + ": no tokenizer.json, tokenizer.model or tokenizer.bin in this directory");
   }
   if (!std::filesystem::exists(path, ec)) throw TokenizerError(path.string() + ": no such file or directory");

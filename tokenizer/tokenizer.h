@@ -80,6 +80,10 @@ struct LoadOptions {
 // Throws TokenizerError (one line naming the file) when nothing is found or the file is malformed.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path, const LoadOptions& options = {});
 
+// The tokenizer file of a model directory, in load_tokenizer's order of preference: tokenizer.json, else
+// tokenizer.model, else tokenizer.bin; nullopt when it holds none.
+std::optional<std::filesystem::path> find_tokenizer_file(const std::filesystem::path& dir);
+
 // The loaders load_tokenizer picks from, for a caller that knows the format.
 std::unique_ptr<Tokenizer> load_sentencepiece(const std::filesystem::path& file);
 std::unique_ptr<Tokenizer> load_hf_tokenizer_json(const std::filesystem::path& file);

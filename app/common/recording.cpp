@@ -1,6 +1,5 @@
 #include "app/common/recording.h"
 
-#include <filesystem>
 #include <stdexcept>
 #include <string>
 
@@ -18,12 +17,9 @@ std::unique_ptr<tokenizer::Tokenizer> load_run_tokenizer(const RunSpec& spec, co
       throw tokenizer::TokenizerError(std::string("--tokenizer: ") + e.what());
     }
   }
-  namespace fs = std::filesystem;
-  if (source.weights_dir.empty()) return nullptr;
-  const fs::path dir = source.weights_dir;
-  for (const char* file : {"tokenizer.json", "tokenizer.model", "tokenizer.bin"})
-    if (fs::exists(dir / file)) return tokenizer::load_tokenizer(dir, options);
-  return nullptr;
+  if (source.weights_dir.empty()) return nullptr;  // a preset
+  const auto file = tokenizer::find_tokenizer_file(source.weights_dir);
+  return file ? tokenizer::load_tokenizer(*file, options) : nullptr;
 }
 
 namespace {
@@ -96,6 +92,9 @@ LoadedRun load_run(const RunSpec& spec) {
   LoadedRun run;
   run.source = core::resolve_model(spec.model);
   run.tokenizer = load_run_tokenizer(spec, run.source);
+  if (spec.stop_at_eos && (!run.tokenizer || run.tokenizer->eos_id() < 0))
+    throw std::invalid_argument("--stop-at-eos: model '" + spec.model +
+                                "' has no tokenizer with an EOS token (give one with --tokenizer)");
   run.prompts = make_prompts(spec, run.source.config, run.tokenizer.get());
   run.model = std::make_unique<core::LlamaModel>(core::load_model(run.source, spec.seed, spec.meta));
   return run;
@@ -107,7 +106,7 @@ core::GenerationOptions generation_options(const RunSpec& spec, core::CacheMode 
   options.prefill = spec.prefill;
   options.new_tokens = spec.new_tokens;
   options.prompt_text = loaded.prompts.text;
-  if (spec.stop_at_eos && loaded.tokenizer) options.stop_token = loaded.tokenizer->eos_id();
+  if (spec.stop_at_eos) options.stop_token = loaded.tokenizer->eos_id();  // load_run checked there is one
   return options;
 }
 

@@ -61,7 +61,8 @@ struct LoadedRun {
   std::unique_ptr<tokenizer::Tokenizer> tokenizer;  // may be null
   Prompts prompts;
 };
-// The prompts are checked before the weights are read, so a bad flag fails fast.
+// The prompts (and --stop-at-eos's need of an EOS) are checked before the weights are read, so a bad flag
+// fails fast.
 LoadedRun load_run(const RunSpec& spec);
 
 // The generation options of `spec` for one mode: the text to trace as input_string, the stop token.

@@ -130,6 +130,9 @@ TEST_CASE("a text prompt for a model without a tokenizer names --ids and --token
   CHECK(r.exit_code != 0);
   CHECK_THAT(r.out, Catch::Contains("--prompt") && Catch::Contains("--ids") && Catch::Contains("--tokenizer"));
   CHECK(run_cli("generate --prompt 'In the' --ids 1,2").exit_code != 0);
+  const CliResult eos = run_cli("generate --model seed-tiny --stop-at-eos");
+  CHECK(eos.exit_code != 0);
+  CHECK_THAT(eos.out, Catch::Contains("--stop-at-eos") && Catch::Contains("--tokenizer"));
 }
 
 TEST_CASE("generate streams the text of a text prompt, then logs its pieces", "[cli]") {
