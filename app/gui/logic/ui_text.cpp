@@ -13,12 +13,10 @@ using Entry = std::pair<std::string_view, std::string_view>;
 // English as the panels write it, then Chinese. Grouped by panel; keep each group's entries together.
 constexpr std::array kTable{
     // app layout, status bar, help
-    Entry{"Inspector", "检查器"},
-    Entry{"Click a node to inspect it.", "点击一个节点查看它。"},
+    Entry{"Inspector", "检查器"}, Entry{"Click a node to inspect it.", "点击一个节点查看它。"},
     // graph panes
     // model and run controls
-    Entry{"Model", "模型"},
-    Entry{"View", "视图"},
+    Entry{"Model", "模型"}, Entry{"View", "视图"},
     // inspector and charts
     // KV cache panel
 };

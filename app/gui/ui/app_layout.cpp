@@ -16,6 +16,21 @@ void handle_keys(AppState& app) {
   }
 }
 
+// Below the panes: the KV cache panel and the work charts, one at a time.
+void draw_bottom_tabs(AppState& app, ImVec2 size) {
+  if (!ImGui::BeginTabBar("bottom")) return;
+  const float tab_h = ImGui::GetFrameHeightWithSpacing();
+  if (ImGui::BeginTabItem(tr("KV cache"))) {
+    draw_kv_cache_panel(app, {size.x, size.y - tab_h});
+    ImGui::EndTabItem();
+  }
+  if (ImGui::BeginTabItem(tr("Work"))) {
+    draw_work_plots(app, {size.x, size.y - tab_h});
+    ImGui::EndTabItem();
+  }
+  ImGui::EndTabBar();
+}
+
 }  // namespace
 
 void draw_app(AppState& app, UiState& ui, Fonts& fonts) {
@@ -76,7 +91,7 @@ void draw_app(AppState& app, UiState& ui, Fonts& fonts) {
     ImGui::EndGroup();
   }
   ui.graph_max = {ui.graph_min.x + avail.x, ui.graph_min.y + pane_size.y};
-  draw_work_plots(app, {avail.x, plots_h});
+  draw_bottom_tabs(app, {avail.x, plots_h});
   ImGui::EndChild();
 
   ImGui::SameLine();

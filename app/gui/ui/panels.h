@@ -6,6 +6,7 @@
 #include <imgui.h>
 
 #include "app/gui/logic/app_state.h"
+#include "app/gui/logic/ui_text.h"
 #include "app/gui/ui/fonts.h"
 
 namespace kvscope::gui {
@@ -34,6 +35,8 @@ void draw_graph_pane(AppState& app, Side side, Fonts& fonts, ImVec2 size);
 void draw_step_metrics(const AppState& app, Side side, float width);
 void draw_work_plots(const AppState& app, ImVec2 size);
 void draw_inspector(AppState& app);
+// The cache of the shown step: layers x positions, rows written and read (panel_kv_cache.cpp).
+void draw_kv_cache_panel(const AppState& app, ImVec2 size);
 
 // Runs a panel's action, turning a failure into the status line instead of an exception.
 template <typename F>
