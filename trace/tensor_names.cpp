@@ -63,6 +63,46 @@ constexpr bool rows_in_enum_order() {
 }
 static_assert(rows_in_enum_order(), "tensor_name(t) indexes the table by the enum");
 
+// One line per key, in enum order, for tooltips: what HF LlamaForCausalLM computes, in its own terms
+// (x is the tensor the row reads; d the head size). A phase-independent key gets the general form, e.g.
+// attn_weights keeps `+ mask` although a decode step adds none.
+constexpr std::array<std::string_view, kNames.size()> kFormulas{
+    "the prompt as typed",                                             // input_string
+    "tokenize(input_string)",                                          // prompt_ids
+    "prompt_ids[:, -1:]",                                              // last_prompt_ids
+    "prompt_ids (or all but the last), then next_tokens",              // input_ids
+    "past_len + arange(T)",                                            // position_ids
+    "embed_tokens[input_ids] in layer 0, else previous layer_output",  // input_embeds
+    "x / rms(x) · w",                                                  // input_layernormed
+    "x W_qᵀ",                                                          // query_states
+    "x W_kᵀ",                                                          // key_states
+    "x W_vᵀ",                                                          // value_states
+    "q·cos + rotate_half(q)·sin",                                      // pos_query_states
+    "k·cos + rotate_half(k)·sin",                                      // pos_key_states
+    "concat(past K, new K)",                                           // cached_key_states
+    "concat(past V, new V)",                                           // cached_value_states
+    "repeat_kv(K, n_heads / n_kv_heads)",                              // repeated_key_states
+    "repeat_kv(V, n_heads / n_kv_heads)",                              // repeated_value_states
+    "QKᵀ/√d",                                                          // unmasked_attn_weights
+    "0 where key pos ≤ query pos, else −∞",                            // causal_mask
+    "QKᵀ/√d + mask",                                                   // masked_attn_weights
+    "softmax(QKᵀ/√d + mask)",                                          // attn_weights
+    "attn_weights · V",                                                // attn_tmp_output1
+    "(attn_weights · V).transpose(1, 2)",                              // attn_tmp_output2
+    "reshape to [B, T, n_heads · d]",                                  // attn_tmp_output3
+    "o W_oᵀ",                                                          // attn_projected
+    "x + attn_projected",                                              // attn_output
+    "h / rms(h) · w_post",                                             // attn_output_layernormed
+    "x W_gateᵀ",                                                       // gate_projected
+    "x W_upᵀ",                                                         // up_projected
+    "silu(gate) ⊙ up",                                                 // activated
+    "a W_downᵀ",                                                       // down_projected
+    "h + down_projected",                                              // layer_output
+    "h / rms(h) · w_norm",                                             // output_layernormed
+    "h W_lmᵀ",                                                         // logits
+    "argmax(logits[:, -1])",                                           // next_tokens
+};
+
 constexpr std::array<std::string_view, 7> kRoleNames{"intermediate", "text",   "input",      "cache_history",
                                                      "cache_append", "logits", "next_tokens"};
 
@@ -102,6 +142,14 @@ std::string_view name_in(Tensor t, Phase phase) {
     throw std::logic_error(std::string(tensor_name(t).key) + " has no name in the " + std::string(phase_name(phase)) +
                            " phase");
   return name;
+}
+
+std::string_view formula(Tensor t) { return kFormulas[static_cast<size_t>(t)]; }
+
+std::string_view formula_of(std::string_view key) {
+  for (const TensorName& row : kNames)
+    if (row.key == key) return formula(row.tensor);
+  return {};
 }
 
 Role role_in(Tensor t, Phase phase) { return tensor_name(t).roles[static_cast<size_t>(phase)]; }

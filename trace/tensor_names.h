@@ -81,6 +81,11 @@ const TensorName& tensor_name(Tensor t);
 std::string_view name_in(Tensor t, Phase phase);
 Role role_in(Tensor t, Phase phase);
 
+// What computes a tensor, in one line for tooltips (HF LlamaForCausalLM's terms, e.g. attn_weights
+// `softmax(QKᵀ/√d + mask)`); formula_of is empty for a key the table does not have.
+std::string_view formula(Tensor t);
+std::string_view formula_of(std::string_view key);
+
 // The key and role of a tensor by its seed name in a phase (for traces written before events carried
 // them); nullopt for a name the table does not have.
 struct Classified {

@@ -169,3 +169,22 @@ TEST_CASE("a schema_version 1 trace is read with key and role derived from the n
   j["schema_version"] = 4;
   CHECK_THROWS_WITH(trace::document_from_json(j), Catch::Contains("schema_version 4 is not supported"));
 }
+
+TEST_CASE("every key has its own one-line formula, and an unknown key has none") {
+  std::set<std::string_view> seen;
+  for (const trace::TensorName& row : trace::tensor_names()) {
+    INFO(row.key);
+    const std::string_view f = trace::formula_of(row.key);
+    CHECK_FALSE(f.empty());
+    CHECK(f.find('\n') == std::string_view::npos);  // a tooltip line
+    CHECK(f == trace::formula(row.tensor));
+    // Two keys sharing a formula would mean a row was pasted and not rewritten.
+    CHECK(seen.insert(f).second);
+  }
+  CHECK(trace::formula_of("attn_weights") == "softmax(QKᵀ/√d + mask)");
+  CHECK(trace::formula_of("activated") == "silu(gate) ⊙ up");
+  CHECK(trace::formula_of("next_tokens").starts_with("argmax(logits"));
+  // Seed names are not keys: the decode step's `more_key_states` is key_states.
+  CHECK(trace::formula_of("more_key_states").empty());
+  CHECK(trace::formula_of("").empty());
+}
