@@ -105,14 +105,14 @@ std::string pieces_text(const ModeWork& w) {
   return shown.empty() ? "-" : join(shown, " ");
 }
 
-nlohmann::ordered_json mode_json(const ModeWork& w) {
-  nlohmann::ordered_json j{{"tokens", w.tokens}};
-  if (!w.pieces.empty()) j["pieces"] = w.pieces;
-  j.update(nlohmann::ordered_json{{"tokens_in", w.tokens_in},
-                                  {"macs", w.macs},
-                                  {"kv_cache_bytes", w.kv_cache_bytes},
-                                  {"ms", w.ms},
-                                  {"steps", w.steps}});
+// A shape-only run has no tokens and no times worth the name: they are left out rather than shown as 0.
+nlohmann::ordered_json mode_json(const ModeWork& w, bool shapes_only) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  if (!shapes_only) j["tokens"] = w.tokens;
+  if (!shapes_only && !w.pieces.empty()) j["pieces"] = w.pieces;
+  j.update(nlohmann::ordered_json{{"tokens_in", w.tokens_in}, {"macs", w.macs}, {"kv_cache_bytes", w.kv_cache_bytes}});
+  if (!shapes_only) j["ms"] = w.ms;
+  j["steps"] = w.steps;
   return j;
 }
 
@@ -264,33 +264,42 @@ nlohmann::ordered_json comparison_json(const Comparison& c) {
     nlohmann::ordered_json diffs = nlohmann::ordered_json::array();
     for (const ShapeDifference& d : t.differences)
       diffs.push_back({{"name", d.key}, {"cached", d.cached}, {"uncached", d.uncached}});
-    tokens.push_back({{"index", t.index},
-                      {"agree", t.agree},
-                      {"cached", mode_json(t.cached)},
-                      {"uncached", mode_json(t.uncached)},
-                      {"shape_differences", std::move(diffs)}});
+    nlohmann::ordered_json token{{"index", t.index}};
+    if (!c.shapes_only) token["agree"] = t.agree;
+    token.update(nlohmann::ordered_json{{"cached", mode_json(t.cached, c.shapes_only)},
+                                        {"uncached", mode_json(t.uncached, c.shapes_only)},
+                                        {"shape_differences", std::move(diffs)}});
+    tokens.push_back(std::move(token));
   }
-  return {{"batch", c.batch},
-          {"prompt_len", c.prompt_len},
-          {"shapes_only", c.shapes_only},
-          {"tokens", std::move(tokens)},
-          {"totals", {{"cached", mode_json(c.cached_total)}, {"uncached", mode_json(c.uncached_total)}}},
-          {"tokens_agree", c.tokens_agree()},
-          {"speedup", c.speedup()},
-          {"work_ratio", c.work_ratio()}};
+  nlohmann::ordered_json j{{"batch", c.batch},
+                           {"prompt_len", c.prompt_len},
+                           {"shapes_only", c.shapes_only},
+                           {"tokens", std::move(tokens)},
+                           {"totals",
+                            {{"cached", mode_json(c.cached_total, c.shapes_only)},
+                             {"uncached", mode_json(c.uncached_total, c.shapes_only)}}}};
+  if (!c.shapes_only) {
+    j["tokens_agree"] = c.tokens_agree();
+    j["speedup"] = c.speedup();
+  }
+  j["work_ratio"] = c.work_ratio();
+  return j;
 }
 
 std::string comparison_csv(const Comparison& c) {
   std::string out =
       "token,cached_token,uncached_token,cached_tokens_in,uncached_tokens_in,cached_macs,uncached_macs,"
       "cached_kv_cache_bytes,cached_ms,uncached_ms,shape_differences\n";
+  // A shape-only run leaves the token and time fields empty, as the table shows "-".
+  auto ids = [&](const ModeWork& w) { return c.shapes_only ? std::string() : join_tokens(w.tokens); };
+  auto ms = [&](double x) { return c.shapes_only ? std::string() : fixed(x, 4); };
   for (const TokenComparison& t : c.tokens) {
     std::string diffs;
     for (size_t i = 0; i < t.differences.size(); ++i) diffs += (i ? "; " : "") + difference_text(t.differences[i]);
-    out += std::to_string(t.index) + "," + join_tokens(t.cached.tokens) + "," + join_tokens(t.uncached.tokens) + "," +
+    out += std::to_string(t.index) + "," + ids(t.cached) + "," + ids(t.uncached) + "," +
            std::to_string(t.cached.tokens_in) + "," + std::to_string(t.uncached.tokens_in) + "," +
            std::to_string(t.cached.macs) + "," + std::to_string(t.uncached.macs) + "," +
-           std::to_string(t.cached.kv_cache_bytes) + "," + fixed(t.cached.ms, 4) + "," + fixed(t.uncached.ms, 4) + "," +
+           std::to_string(t.cached.kv_cache_bytes) + "," + ms(t.cached.ms) + "," + ms(t.uncached.ms) + "," +
            csv_field(diffs) + "\n";
   }
   return out;

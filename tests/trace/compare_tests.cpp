@@ -107,3 +107,29 @@ TEST_CASE("compare writes a table, JSON and CSV") {
   CHECK(trace::comparison_json(meta)["shapes_only"] == true);
   CHECK(csv.find("1,4,4,1,6," + std::to_string(c.tokens[1].cached.macs) + ",") != std::string::npos);
 }
+
+TEST_CASE("a shape-only comparison leaves out the tokens and times it never computed, in JSON and CSV too") {
+  const trace::Comparison real = trace::compare_runs(test::cached_run(5, 1, 2), test::uncached_run(5, 1, 2));
+  const trace::Comparison meta = trace::compare_runs(test::cached_run(5, 1, 2), test::uncached_run(5, 1, 2),
+                                                     /*shapes_only=*/true);
+  const auto j = trace::comparison_json(meta);
+  for (const char* key : {"tokens_agree", "speedup"}) {
+    CHECK(trace::comparison_json(real).contains(key));
+    CHECK_FALSE(j.contains(key));
+  }
+  CHECK(j["work_ratio"].get<double>() == Approx(real.work_ratio()));
+  for (const auto& t : j["tokens"]) {
+    CHECK_FALSE(t.contains("agree"));
+    for (const char* mode : {"cached", "uncached"}) {
+      CHECK_FALSE(t[mode].contains("tokens"));
+      CHECK_FALSE(t[mode].contains("ms"));
+      CHECK(t[mode].contains("macs"));
+    }
+  }
+  CHECK_FALSE(j["totals"]["cached"].contains("ms"));
+  // The real run's row 1 reads "1,4,4,1,6,<macs>,...,<ms>,<ms>,..."; the shape-only one keeps the columns empty.
+  const std::string csv = trace::comparison_csv(meta);
+  CHECK(csv.find("\n1,,,1,6," + std::to_string(meta.tokens[1].cached.macs) + ",") != std::string::npos);
+  const std::string kv = std::to_string(meta.tokens[1].cached.kv_cache_bytes);
+  CHECK(csv.find("," + kv + ",,,") != std::string::npos);
+}
