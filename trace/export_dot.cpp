@@ -1,5 +1,6 @@
 #include "trace/export_dot.h"
 
+#include "trace/tensor_names.h"
 #include "trace/text_format.h"
 
 namespace kvscope::trace {
@@ -12,7 +13,9 @@ struct Writer {
 };
 
 std::string node_line(const Event& e, const GraphNode& n, const std::string& id, Labels labels) {
-  std::string attrs = "label=" + dot_quote(join(node_lines(e, labels), "\n"));
+  std::string attrs = "label=" + dot_quote(join(export_node_lines(e, labels), "\n"));
+  // SVG shows it when the pointer rests on the node.
+  if (const std::string_view f = formula_of(e.key); !f.empty()) attrs += ", tooltip=" + dot_quote(f);
   // The key/value history is what the cache saves; inputs from outside the drawn steps are dashed.
   std::string style;
   if (n.cache) {
@@ -44,6 +47,40 @@ void write_part(Writer& w, const GraphPart& part, const PartIds& ids, Labels lab
         w.line(depth + 1, node_line(part.run->events[g.nodes[i].event], g.nodes[i], ids.nodes[i], labels));
     w.line(depth, "}");
   }
+}
+
+// What the colours, borders and the bold edge mean, drawn only for the styles the graph uses, plus how to
+// read a node. Its own cluster, so Graphviz sets it apart from the steps.
+void write_legend(Writer& w, std::span<const GraphPart> parts, Labels labels) {
+  bool cache = false, external = false, loop = false;
+  for (const GraphPart& p : parts) {
+    for (const GraphNode& n : p.graph->nodes) cache |= n.cache, external |= n.external;
+    for (const GraphEdge& e : p.graph->edges) loop |= e.repeat > 0;
+  }
+  const bool zh = labels == Labels::Zh;
+  w.line(1, "subgraph \"cluster_kvscope_legend\" {");
+  w.line(2, "label=" + dot_quote(zh ? "图例" : "legend") + ";");
+  w.line(2, "style=dashed;");
+  w.line(2, "\"kvscope_legend_node\" [label=" +
+                dot_quote(zh ? "张量名\n形状\n各维含义\n运算: op"
+                             : "tensor name\nshape\naxis labels\nop: what computed it") +
+                "];");
+  if (cache)
+    w.line(2, "\"kvscope_legend_cache\" [label=" +
+                  dot_quote(zh ? "橙色: KV cache\n缓存保存的 key/value 历史"
+                               : "orange: KV cache\nthe keys/values the cache holds") +
+                  ", style=\"filled,bold\", fillcolor=\"#fde7c8\", color=\"#b45309\"];");
+  if (external)
+    w.line(2, "\"kvscope_legend_external\" [label=" +
+                  dot_quote(zh ? "虚线框\n来自未画出的 step" : "dashed border\nfrom a step not drawn") +
+                  ", style=dashed];");
+  if (loop) {
+    w.line(2, "\"kvscope_legend_loop_a\" [label=\"layer_output\"];");
+    w.line(2, "\"kvscope_legend_loop_b\" [label=\"input_embeds\"];");
+    w.line(2, "\"kvscope_legend_loop_a\" -> \"kvscope_legend_loop_b\" [label=" +
+                  dot_quote(zh ? "循环N次: 层再算一遍" : "repeat Nx: the layer runs again") + ", style=bold];");
+  }
+  w.line(1, "}");
 }
 
 }  // namespace
@@ -83,6 +120,7 @@ std::string export_dot(std::span<const GraphPart> parts, Labels labels) {
   }
   for (size_t p = 0; p < parts.size(); ++p)
     for (const GraphEdge& e : parts[p].graph->edges) w.line(1, edge_line(e, ids[p], labels));
+  write_legend(w, parts, labels);
   w.line(0, "}");
   return w.out;
 }

@@ -246,6 +246,12 @@ std::vector<std::string> node_lines(const Event& e, Labels labels) {
   return {e.name, "\u201c" + visible_text(e.text.substr(0, end)) + (end < e.text.size() ? "…" : "") + "\u201d"};
 }
 
+std::vector<std::string> export_node_lines(const Event& e, Labels labels) {
+  std::vector<std::string> lines = node_lines(e, labels);
+  if (e.role != Role::Text) lines.push_back((labels == Labels::Zh ? "运算: " : "op: ") + std::string(op_name(e.op)));
+  return lines;
+}
+
 std::string edge_label(const GraphEdge& edge, Labels labels) {
   if (edge.repeat <= 0) return {};
   const std::string n = std::to_string(edge.repeat);

@@ -68,6 +68,9 @@ std::string dims_text(const Event& e, Labels labels);
 // The lines of a node's label: its name, shape and axis labels; for input_string, its name and the text
 // between “ and ”, on one line (visible_text), cut to 40 characters with "…".
 std::vector<std::string> node_lines(const Event& e, Labels labels);
+// An export's node label: node_lines plus a last line naming the op ("op: linear"), except for the prompt's
+// text, whose op says nothing. The GUI sizes its nodes from node_lines and shows the op elsewhere.
+std::vector<std::string> export_node_lines(const Event& e, Labels labels);
 std::string edge_label(const GraphEdge& edge, Labels labels);  // empty unless the edge is the layer loop
 const std::string& cluster_title(const GraphCluster& cluster, Labels labels);
 

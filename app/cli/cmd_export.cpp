@@ -1,7 +1,9 @@
 #include <memory>
+#include <stdexcept>
 
 #include "app/cli/commands.h"
 #include "app/cli/graph_flags.h"
+#include "app/cli/graphviz_render.h"
 #include "app/cli/trace_input.h"
 #include "trace/atomic_file.h"
 #include "trace/document_json.h"
@@ -28,10 +30,11 @@ std::vector<core::CacheMode> modes_of(const std::string& mode) {
 void add_export_command(CLI::App& app) {
   auto f = std::make_shared<ExportFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "export", "draw a run's tensor graph as Mermaid or DOT (folded onto one layer by default), or write it as JSON");
+      "export",
+      "draw a run's tensor graph as Mermaid, DOT, SVG or PNG (folded onto one layer by default), or write it as JSON");
   add_trace_input_flags(*cmd, f->input);
-  cmd->add_option("--format,-f", f->format, "mermaid, dot or json")
-      ->check(CLI::IsMember({"mermaid", "dot", "json"}))
+  cmd->add_option("--format,-f", f->format, "mermaid, dot, svg or png (drawn by Graphviz), or json")
+      ->check(CLI::IsMember({"mermaid", "dot", "svg", "png", "json"}))
       ->capture_default_str();
   add_graph_flags(*cmd, f->graph);
   cmd->add_option("--mode", f->mode, "cached, uncached, or both side by side")
@@ -40,9 +43,15 @@ void add_export_command(CLI::App& app) {
   add_output_flag(*cmd, f->output);
   cmd->callback([f, cmd] {
     if (f->format == "json") reject_graph_flags(*cmd, f->format);
+    if (f->graph.seed_loop && f->format != "mermaid")
+      throw std::runtime_error("--seed-loop applies to --format mermaid; Graphviz (--format " + f->format +
+                               ") keeps the loop edge out of its ranking, so its layer reads top to bottom anyway");
     const trace::Document doc = load_runs(*cmd, f->input, modes_of(f->mode));
-    const std::string text = f->format == "json" ? trace::document_to_json(doc).dump(1) + "\n"
-                                                 : draw_graph(doc, f->format, f->graph);
+    std::string text;
+    if (f->format == "json") text = trace::document_to_json(doc).dump(1) + "\n";
+    else if (f->format == "svg" || f->format == "png")
+      text = render_graphviz(draw_graph(doc, "dot", f->graph), f->format);
+    else text = draw_graph(doc, f->format, f->graph);
     trace::write_output(f->output, text);
   });
 }

@@ -38,16 +38,25 @@ void add_graph_flags(CLI::App& cmd, GraphFlags& flags) {
                  "uncached run's first step")
       ->delimiter(',')
       ->check(CLI::NonNegativeNumber);
+  cmd.add_flag("--seed-loop", flags.seed_loop,
+               "Mermaid: draw the layer loop as seed 000 does, an edge back to the layer's input (Mermaid then "
+               "lays part of each step out upside down); by default it ends in a marker node")
+      ->excludes(unfold);
 }
 
 void reject_graph_flags(const CLI::App& cmd, const std::string& format) {
-  for (const char* flag : {"--labels", "--fold", "--unfold", "--layer", "--step"})
+  for (const char* flag : {"--labels", "--fold", "--unfold", "--layer", "--step", "--seed-loop"})
     if (cmd.count(flag) > 0)
-      throw std::runtime_error(std::string(flag) + " applies to --format mermaid and dot; --format " + format +
-                               " holds every step, layer and label set");
+      throw std::runtime_error(std::string(flag) + " applies to --format " +
+                               (std::string_view(flag) == "--seed-loop" ? "mermaid" : "mermaid and dot") +
+                               "; --format " + format + " holds every step, layer and label set");
 }
 
 std::string draw_graph(const trace::Document& doc, const std::string& format, const GraphFlags& flags) {
+  // Graphviz ranks without the loop edge already, so only Mermaid has a choice to make.
+  if (flags.seed_loop && format != "mermaid")
+    throw std::runtime_error("--seed-loop applies to --format mermaid; " + format +
+                             " draws the loop edge without letting it turn the layer upside down");
   // The other runs draw the steps that produced the same tokens as the first run's drawn steps.
   const std::vector<int> first_steps = flags.steps.empty() && !doc.runs.empty() ? trace::default_steps(doc.runs[0])
                                                                                 : flags.steps;
@@ -56,7 +65,8 @@ std::string draw_graph(const trace::Document& doc, const std::string& format, co
     runs.push_back({&doc.runs[r], r == 0 ? flags.steps : matching_steps(doc.runs[0], first_steps, doc.runs[r])});
   app::GraphDrawing drawing;
   try {
-    drawing = app::draw_graph(runs, format, {!flags.unfold, flags.layer, *trace::labels_from_name(flags.labels)});
+    drawing = app::draw_graph(runs, format,
+                              {!flags.unfold, flags.layer, *trace::labels_from_name(flags.labels), flags.seed_loop});
   } catch (const std::invalid_argument& e) {
     // The run lacks a step or the layer; the user knows them as flags.
     const std::string what = e.what();

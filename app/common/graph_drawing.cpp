@@ -21,7 +21,7 @@ GraphDrawing draw_graph(std::span<const DrawnRun> runs, const std::string& forma
     parts.push_back(trace::mode_part(*r.run, graphs.back()));
   }
   if (format == "dot") return {trace::export_dot(parts, style.labels), ""};
-  trace::MermaidText m = trace::export_mermaid(parts, style.labels);
+  trace::MermaidText m = trace::export_mermaid(parts, style.labels, {.seed_loop_edge = style.seed_loop_edge});
   return {std::move(m.text), trace::mermaid_limits_warning(m, style.fold)};
 }
 

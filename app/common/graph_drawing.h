@@ -19,6 +19,7 @@ struct GraphStyle {
   bool fold = true;
   int layer = 0;  // the representative layer of a folded graph
   trace::Labels labels = trace::Labels::En;
+  bool seed_loop_edge = false;  // Mermaid: seed 000's back edge for the layer loop instead of a marker node
 };
 
 struct GraphDrawing {

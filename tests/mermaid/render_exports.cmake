@@ -1,5 +1,7 @@
 # Exports every preset's folded graph (en and zh; cached, uncached and both) plus a graph of hostile names
-# and an unfolded graph, then renders them all with render.mjs. Any export warning or render error fails.
+# and an unfolded graph, then renders them all with render.mjs. Any export warning or render error fails, so
+# does an edge pointing up the page, a label wrapped inside a word, or a `--mode both` diagram wider than
+# kMaxBothWidth (side by side, seed-tiny's was 2,365 px and tinyllama's 2,741 px; stacked, about 1,500).
 if(NOT EXISTS "${CHECK_DIR}/node_modules/mermaid/dist/mermaid.min.js"
    OR NOT EXISTS "${CHECK_DIR}/node_modules/playwright-core/package.json")
   message(FATAL_ERROR "${CHECK_DIR}/node_modules is missing or incomplete: run `npm ci` in ${CHECK_DIR}")
@@ -13,13 +15,19 @@ file(REMOVE_RECURSE "${OUT_DIR}")
 file(MAKE_DIRECTORY "${OUT_DIR}")
 set(files)
 
+set(kMaxBothWidth 2000)
+
 function(export name)
   execute_process(COMMAND "${KVSCOPE_CLI}" export --format mermaid -o "${OUT_DIR}/${name}.mmd" ${ARGN}
                   RESULT_VARIABLE rc ERROR_VARIABLE err)
   if(NOT rc EQUAL 0 OR NOT err STREQUAL "")
     message(FATAL_ERROR "kvscope export ${ARGN} (exit ${rc}): ${err}")
   endif()
-  set(files ${files} "${OUT_DIR}/${name}.mmd" PARENT_SCOPE)
+  set(checks --top-down)
+  if(name MATCHES "-both-")
+    list(APPEND checks --max-width ${kMaxBothWidth})
+  endif()
+  set(files ${files} ${checks} "${OUT_DIR}/${name}.mmd" PARENT_SCOPE)
 endfunction()
 
 file(GLOB preset_configs "${PRESET_DIR}/*/config.json")

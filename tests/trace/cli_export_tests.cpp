@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
+#include "plain_mermaid.h"
 #include "tests/cli/run_cli.h"
 #include "tests/support/files.h"
 #include "tests/support/mermaid_reader.h"
@@ -48,6 +49,7 @@ TEST_CASE("an unfolded export beyond Mermaid's limits warns and names --fold; fo
   CHECK(unfolded.exit_code == 0);
   CHECK(unfolded.out.find("beyond Mermaid's default limits") != std::string::npos);
   CHECK(unfolded.out.find("--fold") != std::string::npos);
+  CHECK(unfolded.out.find("--format svg, png or dot draws it whole") != std::string::npos);
   const auto folded = run_cli("export --model openllama-3b --meta --prompt-len 7 --steps 1 --mode both -o " +
                               dir.file("f.mmd"));
   CHECK(folded.exit_code == 0);
@@ -62,7 +64,11 @@ TEST_CASE("export and compare errors name the flag or file, on one line, with a 
       {"export --format json --labels zh", "--labels applies to --format mermaid and dot; --format json holds"},
       {"export --layer 2", "--layer: the cached run: layer 2 is not in the run (it has layers 0-1)"},
       {"export --steps 2 --step 5", "--step: the cached run: step 5 is not in the run (it has steps 0-2)"},
-      {"export --format svg", "--format"},
+      {"export --format gif", "--format"},
+      {"export --format dot --seed-loop", "--seed-loop applies to --format mermaid"},
+      {"export --format svg --seed-loop", "--seed-loop applies to --format mermaid"},
+      {"export --format json --seed-loop", "--seed-loop applies to --format mermaid; --format json"},
+      {"export --format svg -o " + dir.file("no/such/dir/g.svg"), dir.file("no/such/dir/g.svg")},
       {"compare --from " + dir.file("missing.json"), "--from"},
   };
   for (const auto& [args, message] : cases) {
@@ -113,7 +119,7 @@ TEST_CASE("the committed seed-tiny example is what the binary draws now") {
   const int status = std::system(command.c_str());
   CHECK(WEXITSTATUS(status) == 0);
   const std::string doc = test::read_file(std::string(KVSCOPE_SOURCE_DIR) + "/docs/seed-tiny-graph.md");
-  const auto graph = test::read_mermaid(test::mermaid_block(doc));
+  const auto graph = test::read_mermaid(test::plain_mermaid(test::mermaid_block(doc)));
   CHECK(graph.unread.empty());
   CHECK(graph.nodes.at("query_states").shape == "4, 1, 64");
   CHECK(graph.nodes.at("pos_key_states").shape == "4, 5, 64");
@@ -124,7 +130,12 @@ TEST_CASE("both modes side by side draw the uncached passes of the cached side's
   auto subgraphs = [&](const std::string& flags) {
     const CliResult r = run_cli("export --model seed-tiny --mode both --steps 3 " + flags + " -o " + dir.file("g.mmd"));
     REQUIRE(r.exit_code == 0);
-    return test::read_mermaid(test::read_file(dir.file("g.mmd"))).subgraphs;
+    std::vector<std::string> titles =
+        test::read_mermaid(test::plain_mermaid(test::read_file(dir.file("g.mmd")))).subgraphs;
+    REQUIRE(!titles.empty());
+    CHECK((titles.back() == "legend" || titles.back() == "图例"));
+    titles.pop_back();
+    return titles;
   };
   using Titles = std::vector<std::string>;
   CHECK(subgraphs("") == Titles{"cached: the KV cache keeps past keys and values", "prefill with the first 4 tokens",
@@ -146,7 +157,7 @@ TEST_CASE("a hostile prompt text reads back unchanged from the Mermaid, DOT and 
   // The shell sees the prompt in single quotes; it holds none.
   const std::string run = "--prompt '" + prompt + "' --new-tokens 1 ";
   REQUIRE(run_cli("export " + run + "--format mermaid -o " + dir.file("g.mmd")).exit_code == 0);
-  const test::MermaidGraph g = test::read_mermaid(test::read_file(dir.file("g.mmd")));
+  const test::MermaidGraph g = test::read_mermaid(test::plain_mermaid(test::read_file(dir.file("g.mmd"))));
   CHECK(g.unread.empty());
   REQUIRE(g.nodes.count("input_string") == 1);
   CHECK(g.nodes.at("input_string").text == label);
@@ -163,4 +174,47 @@ TEST_CASE("a hostile prompt text reads back unchanged from the Mermaid, DOT and 
   const trace::Event& ids = doc.runs.at(0).events.at(1);
   REQUIRE(ids.pieces.size() == prompt.size() + 1);
   CHECK(ids.pieces[1] == "H");
+}
+
+TEST_CASE("export --format svg and png draw the DOT export with the linked Graphviz") {
+  test::TempDir dir("export");
+  const std::string run = "export --model seed-tiny --meta --prompt-len 5 --steps 2 --labels zh ";
+  REQUIRE(run_cli(run + "--format svg -o " + dir.file("g.svg")).exit_code == 0);
+  const std::string svg = test::read_file(dir.file("g.svg"));
+  CHECK(svg.find("<svg") != std::string::npos);
+  CHECK(svg.find("class=\"cluster\"") != std::string::npos);
+  CHECK(svg.find("图例") != std::string::npos);                    // the legend
+  CHECK(svg.find("运算: linear") != std::string::npos);            // the op on the label
+  CHECK(svg.find("softmax(QKᵀ/√d + mask)") != std::string::npos);  // attn_weights' tooltip
+  REQUIRE(run_cli(run + "--format png -o " + dir.file("g.png")).exit_code == 0);
+  const std::string png = test::read_file(dir.file("g.png"));
+  CHECK(png.rfind("\x89PNG\r\n\x1a\n", 0) == 0);
+  CHECK(png.size() > 10000);
+}
+
+TEST_CASE("export --seed-loop draws seed 000's loop edge; the default draws a marker") {
+  test::TempDir dir("export");
+  const std::string run = "export --model seed-tiny --meta --prompt-len 5 --steps 2 ";
+  REQUIRE(run_cli(run + "--seed-loop -o " + dir.file("seed.mmd")).exit_code == 0);
+  REQUIRE(run_cli(run + "-o " + dir.file("default.mmd")).exit_code == 0);
+  const std::string seed = test::read_file(dir.file("seed.mmd"));
+  const std::string marker = test::read_file(dir.file("default.mmd"));
+  CHECK(seed.find("prefill_layer_output -->|\"repeat 2x\"| prefill_input_embeds") != std::string::npos);
+  CHECK(marker.find("prefill_layer_output -->|") == std::string::npos);
+  CHECK(marker.find("prefill_layer_output --> prefill_layer_output_loop") != std::string::npos);
+}
+
+TEST_CASE("compare --meta prints no token ids, times, agreement or speed-up in any format") {
+  const std::string run = "compare --model seed-tiny --meta --prompt-len 5 --steps 2 ";
+  const CliResult json = run_cli(run + "--format json");
+  REQUIRE(json.exit_code == 0);
+  const auto j = nlohmann::json::parse(json.out);
+  CHECK(j["shapes_only"] == true);
+  CHECK_FALSE(j.contains("speedup"));
+  CHECK_FALSE(j.contains("tokens_agree"));
+  CHECK_FALSE(j["tokens"][0]["cached"].contains("tokens"));
+  CHECK_FALSE(j["tokens"][0]["cached"].contains("ms"));
+  const CliResult csv = run_cli(run + "--csv");
+  REQUIRE(csv.exit_code == 0);
+  CHECK(csv.out.find("\n0,,,") != std::string::npos);
 }

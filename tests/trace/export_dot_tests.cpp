@@ -36,14 +36,21 @@ TEST_CASE("DOT has the Mermaid export's nodes and edges, quoted, with a cluster 
   CHECK(dot.rfind("digraph kvscope {\n", 0) == 0);
   CHECK(has_line(dot, "  subgraph \"cluster_prefill\" {"));
   CHECK(has_line(dot, "    label=\"用前4个token prefill\";"));
-  CHECK(has_line(dot, "    \"query_states\" [label=\"query_states\\n2, 1, 4\\n轴, 轴, 轴\"];"));
+  // The op on the label, the formula as the tooltip SVG shows on hover.
+  CHECK(has_line(
+      dot, "    \"query_states\" [label=\"query_states\\n2, 1, 4\\n轴, 轴, 轴\\n运算: linear\", tooltip=\"x W_qᵀ\"];"));
   CHECK(has_line(dot,
                  "  \"prefill_layer_output\" -> \"prefill_input_embeds\" [label=\"循环2次\", style=bold, "
                  "constraint=false];"));
-  CHECK(has_line(dot, "  \"input_ids\" [label=\"input_ids\\n5\\n轴\"];"));
+  CHECK(has_line(dot,
+                 "  \"input_ids\" [label=\"input_ids\\n5\\n轴\\n运算: input\", tooltip=\"tokenize(input_string)\"];"));
+  // The legend: how to read a node, the orange cache and the bold loop edge (no step is left undrawn here).
+  CHECK(has_line(dot, "  subgraph \"cluster_kvscope_legend\" {"));
+  CHECK(dot.find("\"kvscope_legend_cache\" [label=\"橙色: KV cache") != std::string::npos);
+  CHECK(dot.find("kvscope_legend_external") == std::string::npos);
   size_t arrows = 0;
   for (size_t at = dot.find(" -> "); at != std::string::npos; at = dot.find(" -> ", at + 1)) ++arrows;
-  CHECK(arrows == g.edges.size());
+  CHECK(arrows == g.edges.size() + 1);  // and the legend's sample loop edge
 }
 
 TEST_CASE("DOT strings escape quotes, backslashes and newlines") {

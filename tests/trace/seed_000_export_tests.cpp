@@ -6,6 +6,7 @@
 
 #include "app/common/recording.h"
 #include "core/model_source.h"
+#include "plain_mermaid.h"
 #include "tests/support/seed_notes.h"
 #include "tokenizer/tokenizer.h"
 #include "trace/export_mermaid.h"
@@ -56,12 +57,16 @@ TEST_CASE("the folded zh export of the seed scenario draws seed 000's nodes, sha
 
   const trace::Run run = seed_scenario_run();
   const trace::Graph graph = trace::build_graph(run, {});
-  const trace::MermaidText m = trace::export_mermaid(run, graph, trace::Labels::Zh);
+  // --seed-loop: the seed's own loop edges; the default's marker nodes are checked below.
+  const trace::MermaidText m = trace::export_mermaid(run, graph, trace::Labels::Zh, {.seed_loop_edge = true});
   CHECK(m.within_limits());
-  const test::MermaidGraph ours = test::read_mermaid(m.text);
+  const test::MermaidGraph ours = test::read_mermaid(test::plain_mermaid(m.text));
   REQUIRE(ours.unread.empty());
 
-  CHECK(ours.subgraphs == seed.subgraphs);
+  // The seed's two subgraphs, then the legend.
+  REQUIRE(ours.subgraphs.size() == seed.subgraphs.size() + 1);
+  CHECK(std::vector(ours.subgraphs.begin(), ours.subgraphs.end() - 1) == seed.subgraphs);
+  CHECK(ours.subgraphs.back() == "图例");
   std::set<std::string> seed_nodes;
   for (const auto& [id, node] : seed.nodes) {
     seed_nodes.insert(id);
@@ -105,4 +110,28 @@ TEST_CASE("the folded zh export of the seed scenario draws seed 000's nodes, sha
   CHECK(direct + through + loops == 57);
   // o_proj, the MLP's down projection, the prefill MLP, position ids and the decode step's raw scores.
   CHECK(through >= 8);
+}
+
+TEST_CASE("by default the seed scenario's layer loop ends in a marker naming the layer's input, no edge back") {
+  const trace::Run run = seed_scenario_run();
+  const trace::Graph graph = trace::build_graph(run, {});
+  const std::string text = test::plain_mermaid(trace::export_mermaid(run, graph, trace::Labels::Zh).text);
+  const test::MermaidGraph ours = test::read_mermaid(text);
+  REQUIRE(ours.unread.empty());
+  // Seed 000's loop edges, prefill_layer_output --循环26次--> prefill_input_embeds and its decode twin.
+  for (const auto& [from, to] :
+       {std::pair{"prefill_layer_output", "prefill_input_embeds"}, std::pair{"layer_output", "predict_input_embeds"}}) {
+    INFO(from);
+    const std::string marker = std::string(from) + "_loop";
+    REQUIRE(ours.nodes.count(marker) == 1);
+    CHECK(ours.nodes.at(marker).name == "↺ 循环26次");
+    CHECK(ours.nodes.at(marker).text == "回到 " + std::string(to));
+    CHECK(ours.nodes.at(marker).subgraph == ours.nodes.at(from).subgraph);
+    int into_marker = 0;
+    for (const auto& e : ours.edges) {
+      CHECK_FALSE((e.from == from && e.to == to));
+      into_marker += e.from == from && e.to == marker;
+    }
+    CHECK(into_marker == 1);
+  }
 }
