@@ -21,7 +21,19 @@ bool is_cjk(char32_t c) {
          (c >= 0xFF00 && c <= 0xFFEF) || (c >= 0x20000 && c <= 0x3FFFF);
 }
 
-std::string label_text(std::string_view text) { return mermaid_escape(keep_words_whole(text)); }
+// Mermaid wraps a label line only when it is wider than its wrapping width (120 px and more); a line of at
+// most 12 columns (6 CJK characters) fits, so it stays as typed and a search for "循环26次" finds it.
+constexpr size_t kNeverWraps = 12;
+
+size_t width_in_columns(std::string_view text) {
+  size_t n = 0;
+  for (size_t i = 0; i < text.size();) n += is_cjk(next_code_point(text, i)) ? 2 : 1;
+  return n;
+}
+
+std::string label_text(std::string_view text) {
+  return mermaid_escape(width_in_columns(text) <= kNeverWraps ? std::string(text) : keep_words_whole(text));
+}
 
 std::string quoted_label(const std::vector<std::string>& lines) {
   std::vector<std::string> escaped;

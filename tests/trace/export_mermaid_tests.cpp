@@ -49,6 +49,8 @@ TEST_CASE("Mermaid nodes use seed 000's label layout, in the chosen label set") 
   CHECK(has_line(zh, "  subgraph prefill [\"用前4个token prefill\"]"));
   CHECK(has_line(zh, "  subgraph decode1 [\"用第5个 token predict 第6个 token\"]"));
   CHECK(has_line(en, "  subgraph decode1 [\"use token 5 to predict token 6\"]"));
+  // A line too short to wrap stays as typed, so a search finds it.
+  CHECK(zh_raw.find("[\"↺ 循环2次<br/>") != std::string::npos);
   // The loop ends in a marker naming where the layer starts again; no edge points back.
   CHECK(has_line(zh, "    prefill_layer_output_loop[\"↺ 循环2次<br/>回到 prefill_input_embeds\"]"));
   CHECK(has_line(zh, "    prefill_layer_output --> prefill_layer_output_loop"));
