@@ -34,6 +34,7 @@ std::string known_chinese() {
   std::string text = "中文 labels 循环次用前个第全部";
   for (int a = 0; a <= static_cast<int>(trace::Axis::TokenPerSequence); ++a)
     text += std::string(trace::axis_label_zh(static_cast<trace::Axis>(a)));
+  for (const auto& entry : ui_translations()) text += entry.second;  // the interface in Chinese
   return text;
 }
 
@@ -75,14 +76,18 @@ int run(const Options& o) {
   Fonts fonts(scale, known_chinese());
   ImGui::GetStyle().ScaleAllSizes(scale);
   TextMetrics metrics{[&fonts](std::string_view s) { return fonts.measure_graph_text(s); },
-                      fonts.graph_font_size() * 1.15f};
+                      fonts.graph_font_size() * 1.15f, fonts.graph_font_size()};
   AppState app(o.spec, metrics);
+  // The panes' sizes follow from the window's: known before the first frame, so a script's first `focus` or
+  // `zoom` works on the real panes.
+  set_window_size(app, {static_cast<float>(width), static_cast<float>(height)});
   if (app.session->meta_forced())
     app.status = o.spec.model + " opens in meta mode (shapes only): its float32 weights would need " +
                  std::to_string(app.session->model().config().parameter_count() * 4 / 1000000000) + " GB";
   UiState ui;
 
   int frames_left = o.frames;
+  int frame = 0;
   double last = window.time();
   std::string font_key;
   while (!window.should_close()) {
@@ -91,7 +96,9 @@ int run(const Options& o) {
     last = now;
     if (fonts.rebuild_if_needed()) app.dirty = true;  // node sizes follow the new glyphs' widths
     window.begin_frame();
-    if (runner) runner->advance(app);
+    // After one frame: the panels have measured what they hold (the token strip, the wrapped toolbar).
+    if (runner && frame > 0) runner->advance(app);
+    ++frame;
     draw_app(app, ui, fonts);
     std::string key = app.panes[0].layout_key + app.panes[1].layout_key + std::to_string(app.panes[0].step) +
                       std::to_string(app.panes[1].step) + "|" + std::to_string(app.strip.tokens.size()) + "|" +
@@ -102,6 +109,10 @@ int run(const Options& o) {
     }
     fonts.want(app.prompt.value);  // what is being typed
     window.render();
+    if (app.resize_request) {
+      window.resize(static_cast<int>(app.resize_request->x), static_cast<int>(app.resize_request->y));
+      app.resize_request.reset();
+    }
     if (app.png_request) {
       const std::string path = *app.png_request;
       app.png_request.reset();

@@ -1,5 +1,6 @@
 #include "app/gui/logic/app_state.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -18,30 +19,60 @@ AppState::AppState(app::RunSpec spec, TextMetrics text_metrics)
     : session(std::make_unique<Session>(spec)),
       pending(std::move(spec)),
       prompt(prompt_field_of(*session)),
-      metrics(std::move(text_metrics)) {}
+      metrics(std::move(text_metrics)) {
+  if (session->meta()) pending.meta = true;  // forced for a model too large: the checkbox says so
+}
 
 const PaneView& pane(const AppState& app, Side s) { return app.panes[static_cast<size_t>(s)]; }
 const trace::Run& run_of(const AppState& app, Side s) { return app.session->run(s); }
 
-namespace {
-
-Rect shown_bounds(const AppState& app) {
-  const PaneView& cached = pane(app, Side::Cached);
-  const PaneView& uncached = pane(app, Side::Uncached);
+std::vector<Side> shown_sides(const AppState& app) {
   switch (app.mode) {
-    case ViewMode::Cached: return cached.bounds;
-    case ViewMode::Uncached: return uncached.bounds;
+    case ViewMode::Cached: return {Side::Cached};
+    case ViewMode::Uncached: return {Side::Uncached};
     case ViewMode::Compare: break;
   }
-  if (cached.step < 0) return uncached.bounds;
-  if (uncached.step < 0) return cached.bounds;
-  return cached.bounds.united(uncached.bounds);
+  return {Side::Cached, Side::Uncached};
 }
 
-void after_run_change(AppState& app, bool stepped) {
-  app.dirty = true;
-  app.stepped = stepped;
-  if (stepped) app.changed_at = app.clock;
+ScreenLayout layout_of(const AppState& app) {
+  return screen_layout(app.window_size, app.panels, app.measured, static_cast<int>(shown_sides(app).size()),
+                       app.line_height, app.frame_height);
+}
+
+Rect pane_rect(const AppState& app, Side s) {
+  const ScreenLayout l = layout_of(app);
+  const std::vector<Side> sides = shown_sides(app);
+  for (size_t i = 0; i < sides.size(); ++i)
+    if (sides[i] == s) return l.panes[i];
+  return l.panes[0];  // a hidden side is fitted as if it were the one shown
+}
+
+float label_pixels(const AppState& app, Side s) {
+  return app.metrics.font_px * app.cameras[static_cast<size_t>(s)].zoom;
+}
+
+float readable_zoom(const AppState& app) { return kReadableLabelPixels / app.metrics.font_px; }
+
+namespace {
+
+Vec2 size_of(const Rect& r) { return {r.width(), r.height()}; }
+
+void after_run_change(AppState& app) { app.dirty = true; }
+
+// The selection's tensor in the pane now shown on its side: after a step its event is the new step's.
+void follow_selection(AppState& app) {
+  Selection& sel = app.selection;
+  if (sel.event < 0 || sel.key.empty()) return;
+  const PaneView& view = pane(app, sel.side);
+  const int i = find_node_by_key(view, sel.key, sel.layer, sel.external);
+  if (i >= 0) sel.event = view.nodes[static_cast<size_t>(i)].event;
+  else if (sel.event >= static_cast<int>(run_of(app, sel.side).events.size())) sel.event = -1;
+  if (app.counterpart.event >= 0) {
+    const PaneView& other = pane(app, app.counterpart.side);
+    const int j = find_node_by_key(other, sel.key, sel.layer, sel.external);
+    app.counterpart.event = j >= 0 ? other.nodes[static_cast<size_t>(j)].event : -1;
+  }
 }
 
 }  // namespace
@@ -53,19 +84,19 @@ void refresh(AppState& app) {
     for (Side s : {Side::Cached, Side::Uncached}) {
       const trace::Run& run = app.session->run(s);
       PaneView next = build_pane_view(run, app.session->current_step(s), app.view, app.layouts, app.metrics);
-      // Against the step before, not against what was last drawn: a script may take several steps per frame.
-      if (app.stepped && next.step > 0)
-        mark_changes(next, build_pane_view(run, next.step - 1, app.view, app.layouts, app.metrics));
+      // What changed since the step before: a property of the step shown, so it stays until the next step.
+      if (next.step > 0)
+        mark_changes(next, build_pane_view(run, next.step - 1, app.view, app.layouts, app.metrics), run);
       app.panes[static_cast<size_t>(s)] = std::move(next);
     }
-    mark_differences(app.panes[0], app.panes[1]);
+    mark_differences(app.panes[0], app.session->run(Side::Cached), app.panes[1], app.session->run(Side::Uncached));
     std::string new_keys;
     for (const auto& p : app.panes) new_keys += p.layout_key + "|";
     if (new_keys != old_keys) app.fit_requested = true;
     app.series = work_series(app.session->run(Side::Cached), app.session->run(Side::Uncached));
     app.strip = build_token_strip(*app.session);
+    follow_selection(app);
     app.dirty = false;
-    app.stepped = false;
     app.inspector_dirty = true;
   }
   if (app.inspector_dirty) {
@@ -79,10 +110,47 @@ void refresh(AppState& app) {
   }
 }
 
+namespace {
+
+// Where the graph's main column runs: the median of the node centres, which side branches (the cache's
+// history, the mask) do not pull as far as they pull the bounds' centre.
+float main_column_x(const PaneView& view) {
+  if (view.nodes.empty()) return view.bounds.center().x;
+  std::vector<float> xs;
+  for (const auto& n : view.nodes) xs.push_back(n.rect.center().x);
+  std::nth_element(xs.begin(), xs.begin() + xs.size() / 2, xs.end());
+  return xs[xs.size() / 2];
+}
+
+}  // namespace
+
 void fit_if_requested(AppState& app) {
   if (!app.fit_requested) return;
-  app.transform.fit(shown_bounds(app), app.viewport_size);
+  for (Side s : {Side::Cached, Side::Uncached}) {
+    const PaneView& view = pane(app, s);
+    app.cameras[static_cast<size_t>(s)].fit_readable(view.bounds, size_of(pane_rect(app, s)), readable_zoom(app),
+                                                     main_column_x(view));
+  }
   app.fit_requested = false;
+}
+
+void set_window_size(AppState& app, Vec2 size) {
+  if (size.x == app.window_size.x && size.y == app.window_size.y) return;
+  app.window_size = size;
+  if (app.panels.left_auto) app.panels.left_open = settings_open_by_default(size.x);
+  app.fit_requested = true;
+}
+
+void set_interface_language(AppState& app, UiLanguage language) {
+  set_ui_language(language);
+  ViewOptions o = app.view;
+  o.labels = language == UiLanguage::Zh ? trace::Labels::Zh : trace::Labels::En;
+  set_view_options(app, o);
+}
+
+void set_view_mode(AppState& app, ViewMode mode) {
+  app.mode = mode;
+  app.fit_requested = true;
 }
 
 void tick(AppState& app, double dt) {
@@ -108,13 +176,16 @@ void apply_pending(AppState& app) {
   app.selection = {};
   app.playing = false;
   app.panes = {};
+  app.counterpart = {};
+  // The controls show what was loaded: a model too large for its weights opens in meta mode, ticked as such.
+  if (app.session->meta()) app.pending.meta = true;
   app.fit_requested = true;
   app.status = "loaded " + app.session->model().config().name +
                (app.session->meta_forced() ? ": meta mode (shapes only), its weights would need more than 2 GB"
                 : app.session->meta()      ? " (meta mode: shapes only)"
                                            : "");
   app.status_error = false;
-  after_run_change(app, false);
+  after_run_change(app);
 }
 
 void load_spec(AppState& app, app::RunSpec spec) {
@@ -131,12 +202,14 @@ void do_reset(AppState& app) {
   app.session->reset();
   app.playing = false;
   app.panes = {};
-  after_run_change(app, false);
+  app.status.clear();  // messages were about the run that is gone
+  app.status_error = false;
+  after_run_change(app);
 }
 
 void do_prefill(AppState& app) {
   app.session->prefill();
-  after_run_change(app, true);
+  after_run_change(app);
 }
 
 void do_step(AppState& app) {
@@ -146,13 +219,13 @@ void do_step(AppState& app) {
                                 " tokens it was set up for; raise new-tokens or use run-to");
   }
   app.session->step();
-  after_run_change(app, true);
+  after_run_change(app);
 }
 
 void do_run_to(AppState& app, int tokens) {
   if (tokens < 1) throw std::invalid_argument("run-to needs a token count of at least 1");
   app.session->run_to(tokens);
-  after_run_change(app, true);
+  after_run_change(app);
 }
 
 void set_view_options(AppState& app, const ViewOptions& options) {
@@ -161,29 +234,66 @@ void set_view_options(AppState& app, const ViewOptions& options) {
     throw std::invalid_argument("layer " + std::to_string(options.layer) + " is not in the model (layers 0-" +
                                 std::to_string(layers - 1) + ")");
   app.view = options;
-  after_run_change(app, false);
+  after_run_change(app);
 }
 
 void select_event(AppState& app, Side side, int event) {
-  app.selection = {side, event};
+  const trace::Event& e = run_of(app, side).events.at(static_cast<size_t>(event));
+  const PaneView& view = pane(app, side);
+  bool external = false;
+  for (const auto& n : view.nodes)
+    if (n.event == event) external = n.external;
+  app.selection = {side, event, e.key, e.layer, external};
+  app.counterpart = {};
   app.heatmap_slice = 0;
   app.inspector_dirty = true;
 }
 
+namespace {
+
+// Centres side `s`'s pane on `event`'s node, zooming in to the readable size when the pane is further out.
+void centre_on(AppState& app, Side s, int event) {
+  ViewTransform& cam = app.cameras[static_cast<size_t>(s)];
+  cam.zoom = std::max(cam.zoom, readable_zoom(app));
+  const Vec2 viewport = size_of(pane_rect(app, s));
+  for (const auto& n : pane(app, s).nodes)
+    if (n.event == event) {
+      cam.origin = n.rect.center() - viewport * (0.5f / cam.zoom);
+      return;
+    }
+  throw std::invalid_argument("the tensor is not drawn in the " + std::string(side_name(s)) + " pane");
+}
+
+}  // namespace
+
 void focus_selection(AppState& app) {
   refresh(app);
   fit_if_requested(app);
-  for (const auto& n : pane(app, app.selection.side).nodes)
-    if (n.event == app.selection.event) {
-      app.transform.origin = n.rect.center() - app.viewport_size * (0.5f / app.transform.zoom);
-      return;
-    }
-  throw std::invalid_argument("focus: no tensor is selected");
+  if (app.selection.event < 0) throw std::invalid_argument("focus: no tensor is selected");
+  centre_on(app, app.selection.side, app.selection.event);
+}
+
+void show_counterpart(AppState& app) {
+  refresh(app);
+  const Selection& sel = app.selection;
+  if (sel.event < 0) throw std::invalid_argument("select a tensor first");
+  const Side other = sel.side == Side::Cached ? Side::Uncached : Side::Cached;
+  const PaneView& view = pane(app, other);
+  const int i = find_node_by_key(view, sel.key, sel.layer, sel.external);
+  if (i < 0)
+    throw std::invalid_argument("the " + std::string(side_name(other)) + " run has no " + sel.key +
+                                (sel.layer >= 0 ? " in layer " + std::to_string(sel.layer) : std::string()) +
+                                " at this token");
+  if (app.mode != ViewMode::Compare) set_view_mode(app, ViewMode::Compare);
+  fit_if_requested(app);
+  app.counterpart = {other, view.nodes[static_cast<size_t>(i)].event};
+  centre_on(app, sel.side, sel.event);
+  centre_on(app, other, app.counterpart.event);
 }
 
 void select_by_name(AppState& app, const std::string& name, int layer) {
   refresh(app);
-  const Side first = app.mode == ViewMode::Uncached ? Side::Uncached : Side::Cached;
+  const Side first = shown_sides(app).front();
   for (Side s : {first, first == Side::Cached ? Side::Uncached : Side::Cached}) {
     const int i = find_node(pane(app, s), run_of(app, s), name, layer);
     if (i >= 0) {

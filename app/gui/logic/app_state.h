@@ -6,15 +6,18 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "app/common/recording.h"
 #include "app/gui/logic/graph_layout.h"
 #include "app/gui/logic/inspector.h"
 #include "app/gui/logic/model_controls.h"
 #include "app/gui/logic/pane_view.h"
+#include "app/gui/logic/screen_layout.h"
 #include "app/gui/logic/script.h"
 #include "app/gui/logic/session.h"
 #include "app/gui/logic/tokens.h"
+#include "app/gui/logic/ui_text.h"
 #include "app/gui/logic/view_transform.h"
 #include "app/gui/logic/work_metrics.h"
 
@@ -23,13 +26,24 @@ namespace kvscope::gui {
 enum class ViewMode { Cached, Uncached, Compare };
 const char* view_mode_name(ViewMode m);
 
+// The tensor the inspector shows. It is followed across steps by its key and layer: after a step, `event` is
+// the same tensor's event in the new step.
 struct Selection {
   Side side = Side::Cached;
   int event = -1;  // -1: nothing selected
+  std::string key;
+  int layer = -1;
+  bool external = false;
 };
 
-// How long a node stays highlighted after its shape changed.
-inline constexpr double kChangeHighlightSeconds = 1.5;
+// The same tensor on the other side, which "show the counterpart" centred there; outlined until the selection
+// changes.
+struct Counterpart {
+  Side side = Side::Uncached;
+  int event = -1;
+};
+
+enum class BottomTab { KvCache, Work };
 
 struct AppState {
   AppState(app::RunSpec spec, TextMetrics metrics);
@@ -40,17 +54,28 @@ struct AppState {
 
   ViewMode mode = ViewMode::Compare;
   ViewOptions view;
-  ViewTransform transform;       // shared by both panes side by side, so pan and zoom are linked
-  bool fit_requested = true;     // set when the layout or the shown panes change
-  Vec2 viewport_size{800, 600};  // the graph area of one pane, set by the UI every frame
+  std::array<ViewTransform, 2> cameras;  // by Side: each pane pans and zooms over its own layout
+  bool fit_requested = true;             // set when the layout, the shown panes or the window size change
   Selection selection;
+  Counterpart counterpart;
   int heatmap_slice = 0;
+  TimingJob timing;  // the Work tab's "Time 5 runs": medians of replays in the background
+
+  // Where panels sit: the window's size (set by the UI, before the first frame too), the panels' state and the
+  // heights the UI measured. The panes' sizes follow from these alone (screen_layout).
+  Vec2 window_size{1600, 1000};
+  PanelState panels;
+  MeasuredHeights measured;
+  float line_height = 17, frame_height = 23;  // of the UI font, in pixels; the UI sets them
+  BottomTab bottom_tab = BottomTab::KvCache;
+  bool dark = false;                   // the dark theme
+  bool help_open = false;              // the keyboard and mouse help overlay
+  std::optional<Vec2> resize_request;  // the UI resizes the window (script `resize`)
 
   bool playing = false;
   float speed = 2.0f;  // steps per second
   double play_credit = 0;
   double clock = 0;  // seconds since start, advanced by tick()
-  double changed_at = -1e9;
 
   std::string status;
   bool status_error = false;
@@ -66,15 +91,28 @@ struct AppState {
   WorkSeries series;
   bool dirty = true;            // panes and series
   bool inspector_dirty = true;  // selection or heatmap slice
-  bool stepped = false;         // the last change was a step: highlight what changed
 };
 
 const PaneView& pane(const AppState& app, Side s);
 const trace::Run& run_of(const AppState& app, Side s);
+// The sides shown, in the order of the panes: one, or cached then uncached.
+std::vector<Side> shown_sides(const AppState& app);
+// Where everything sits in the window now, and the on-screen rectangle of side `s`'s pane (when shown).
+ScreenLayout layout_of(const AppState& app);
+Rect pane_rect(const AppState& app, Side s);
+// The on-screen size of the graph's labels in side `s`'s pane, in pixels.
+float label_pixels(const AppState& app, Side s);
+// The zoom at which labels are kReadableLabelPixels: a fit never goes below it and scrolls instead.
+float readable_zoom(const AppState& app);
 
 void refresh(AppState& app);  // rebuilds panes, inspector and series when dirty
-// Fits the shown panes into `viewport_size`; the UI calls it once it knows that size.
+// Fits each shown pane's graph into its pane, at a readable zoom at least (the top of a larger graph shows,
+// the minimap gives the overview).
 void fit_if_requested(AppState& app);
+void set_window_size(AppState& app, Vec2 size);  // a new size re-fits
+// The interface's words and the graph's axis labels in one language (the graph's can still be set apart).
+void set_interface_language(AppState& app, UiLanguage language);
+void set_view_mode(AppState& app, ViewMode mode);
 void tick(AppState& app, double dt);  // playback
 void apply_pending(AppState& app);    // a new session from `pending` (throws what the core throws)
 // A new session from `spec`; when it fails to load, `pending` and the session stay as they were.
@@ -86,8 +124,11 @@ void do_step(AppState& app);
 void do_run_to(AppState& app, int tokens);
 void set_view_options(AppState& app, const ViewOptions& options);
 void select_event(AppState& app, Side side, int event);
-// Centres the view on the selected tensor's node, at the current zoom.
+// Centres the selected tensor's pane on its node, at the current zoom (at least the readable one).
 void focus_selection(AppState& app);
+// Finds the selected tensor on the other side (same key and layer), shows both panes and centres the other one
+// on it. Throws std::invalid_argument when the other side has no such tensor at its step.
+void show_counterpart(AppState& app);
 // Finds the tensor on the shown side first; throws std::invalid_argument when no pane has it.
 void select_by_name(AppState& app, const std::string& name, int layer);
 

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstdio>
 #include <stdexcept>
 
 #include "app/common/token_ids.h"
@@ -56,21 +57,49 @@ void set_new_tokens(AppState& app, const Command& c) {
   change_spec(app, [&](app::RunSpec& s) { s.new_tokens = to_int(c, arg(c)); });
 }
 
-void set_view_mode(AppState& app, const Command& c) {
+void view_mode(AppState& app, const Command& c) {
   const std::string& mode = arg(c);
-  if (mode == "cached") app.mode = ViewMode::Cached;
-  else if (mode == "uncached") app.mode = ViewMode::Uncached;
-  else if (mode == "compare") app.mode = ViewMode::Compare;
+  if (mode == "cached") set_view_mode(app, ViewMode::Cached);
+  else if (mode == "uncached") set_view_mode(app, ViewMode::Uncached);
+  else if (mode == "compare") set_view_mode(app, ViewMode::Compare);
   else throw std::invalid_argument("view takes cached, uncached or compare, got '" + mode + "'");
-  app.fit_requested = true;
 }
 
+// Every shown pane zooms around its centre.
 void zoom(AppState& app, const Command& c) {
   refresh(app);
   fit_if_requested(app);
   const float factor = to_float(c, arg(c));
   if (!(factor > 0)) throw std::invalid_argument("zoom needs a factor above 0");
-  app.transform.zoom_at(factor, app.viewport_size * 0.5f, {0, 0});
+  for (Side s : shown_sides(app)) {
+    const Rect r = pane_rect(app, s);
+    app.cameras[static_cast<size_t>(s)].zoom_at(factor, Vec2{r.width(), r.height()} * 0.5f, {0, 0});
+  }
+}
+
+void resize(AppState& app, const Command& c) {
+  int w = 0, h = 0;
+  char tail = 0;
+  if (std::sscanf(arg(c).c_str(), "%dx%d%c", &w, &h, &tail) != 2 || w < 200 || h < 200)
+    throw std::invalid_argument("resize takes WIDTHxHEIGHT, at least 200x200, got '" + arg(c) + "'");
+  app.resize_request = Vec2{static_cast<float>(w), static_cast<float>(h)};
+  set_window_size(app, *app.resize_request);
+}
+
+void panel(AppState& app, const Command& c) {
+  const std::string& name = c.args.at(0);
+  const bool open = on_off(c, c.args.at(1));
+  if (name == "settings") {
+    app.panels.left_open = open;
+    app.panels.left_auto = false;
+  } else if (name == "inspector") {
+    app.panels.right_open = open;
+  } else if (name == "bottom") {
+    app.panels.bottom_open = open;
+  } else {
+    throw std::invalid_argument("panel takes settings, inspector or bottom, got '" + name + "'");
+  }
+  app.fit_requested = true;
 }
 
 const std::array kVerbs{
@@ -144,7 +173,7 @@ const std::array kVerbs{
            app.speed = to_float(c, arg(c));
            if (!(app.speed > 0)) throw std::invalid_argument("speed must be above 0 steps per second");
          }},
-    Verb{"view", 1, 1, "cached|uncached|compare", "", set_view_mode},
+    Verb{"view", 1, 1, "cached|uncached|compare", "", view_mode},
     Verb{"fold", 0, 0, "", "one representative layer",
          [](AppState& app, const Command&) { change_view(app, [](ViewOptions& o) { o.fold = true; }); }},
     Verb{"unfold", 0, 0, "", "every layer",
@@ -171,6 +200,30 @@ const std::array kVerbs{
     Verb{"zoom", 1, 1, "F", "zoom factor around the view's centre", zoom},
     Verb{"focus", 0, 0, "", "centre the view on the selected tensor",
          [](AppState& app, const Command&) { focus_selection(app); }},
+    Verb{"counterpart", 0, 0, "", "show the selected tensor on the other side too",
+         [](AppState& app, const Command&) { show_counterpart(app); }},
+    Verb{"resize", 1, 1, "WxH", "resize the window", resize},
+    Verb{"panel", 2, 2, "settings|inspector|bottom on|off", "open or collapse a panel", panel},
+    Verb{"tab", 1, 1, "kv|work", "the tab below the panes",
+         [](AppState& app, const Command& c) {
+           if (arg(c) == "kv") app.bottom_tab = BottomTab::KvCache;
+           else if (arg(c) == "work") app.bottom_tab = BottomTab::Work;
+           else throw std::invalid_argument("tab takes kv or work, got '" + arg(c) + "'");
+         }},
+    Verb{"theme", 1, 1, "light|dark", "colours",
+         [](AppState& app, const Command& c) {
+           if (arg(c) != "light" && arg(c) != "dark")
+             throw std::invalid_argument("theme takes light or dark, got '" + arg(c) + "'");
+           app.dark = arg(c) == "dark";
+         }},
+    Verb{"language", 1, 1, "en|zh", "the interface's language (zh also labels axes in Chinese)",
+         [](AppState& app, const Command& c) {
+           if (arg(c) != "en" && arg(c) != "zh")
+             throw std::invalid_argument("language takes en or zh, got '" + arg(c) + "'");
+           set_interface_language(app, arg(c) == "zh" ? UiLanguage::Zh : UiLanguage::En);
+         }},
+    Verb{"help", 1, 1, "on|off", "the keyboard and mouse help",
+         [](AppState& app, const Command& c) { app.help_open = on_off(c, arg(c)); }},
     Verb{"export", 2, 2, "mermaid|dot|json|png PATH", "",
          [](AppState& app, const Command& c) {
            refresh(app);
@@ -179,6 +232,7 @@ const std::array kVerbs{
     Verb{"dump", 1, 1, "PATH", "write what is drawn (view model) as JSON",
          [](AppState& app, const Command& c) {
            refresh(app);
+           fit_if_requested(app);  // what the next frame shows
            trace::write_file_atomically(arg(c), dump_view_json(app));
          }},
     Verb{"frames", 1, 1, "N", "render N frames before the next command",

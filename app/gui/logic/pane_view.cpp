@@ -7,6 +7,7 @@
 #include <set>
 #include <tuple>
 
+#include "app/gui/logic/kv_cache_view.h"
 #include "trace/text_format.h"
 
 namespace kvscope::gui {
@@ -65,6 +66,7 @@ NodeView make_node(const trace::Run& run, const trace::GraphNode& n, trace::Labe
   v.name = std::move(lines[0]);
   v.shape = std::move(lines[1]);
   v.dims = std::move(lines[2]);
+  v.key = e.key;
   v.op = e.op;
   v.layer = e.layer;
   v.cache = n.cache;
@@ -72,8 +74,26 @@ NodeView make_node(const trace::Run& run, const trace::GraphNode& n, trace::Labe
   return v;
 }
 
-using NodeId = std::tuple<std::string, int, bool>;  // name, layer, external
-NodeId node_id(const NodeView& n) { return {n.name, n.layer, n.external}; }
+using NodeId = std::tuple<std::string, int, bool>;  // key, layer, external
+NodeId node_id(const NodeView& n) { return {n.key, n.layer, n.external}; }
+
+// "all tokens 1 vs 7": each axis whose size differs, named by this side's label; a different rank in full.
+std::string difference_text(const trace::Event& mine, const trace::Event& theirs) {
+  if (mine.shape.size() != theirs.shape.size())
+    return trace::bracketed_list(mine.shape) + " vs " + trace::bracketed_list(theirs.shape);
+  std::vector<std::string> parts;
+  for (size_t i = 0; i < mine.shape.size(); ++i) {
+    if (mine.shape[i] == theirs.shape[i]) continue;
+    const std::string axis = i < mine.dims.size() ? mine.dims[i] : "axis " + std::to_string(i);
+    parts.push_back(axis + " " + std::to_string(mine.shape[i]) + " vs " + std::to_string(theirs.shape[i]));
+  }
+  return trace::join(parts, ", ");
+}
+
+std::string cache_role(const trace::Run& run, const PaneView& view, int from, int to) {
+  return cache_edge_label(run, run.events.at(static_cast<size_t>(view.nodes.at(static_cast<size_t>(from)).event)),
+                          run.events.at(static_cast<size_t>(view.nodes.at(static_cast<size_t>(to)).event)));
+}
 
 }  // namespace
 
@@ -117,7 +137,8 @@ void place_folded(const trace::Run& run, const trace::Graph& folded, const Layou
   }
   for (size_t i = 0; i < folded.edges.size(); ++i)
     view.edges.push_back({folded.edges[i].from, folded.edges[i].to, layout.edge_paths[i], input.edges[i].label,
-                          layout.edge_label_pos[i]});
+                          layout.edge_label_pos[i], folded.edges[i].repeat != 0,
+                          cache_role(run, view, folded.edges[i].from, folded.edges[i].to)});
   for (size_t i = 0; i < folded.clusters.size(); ++i)
     view.clusters.push_back({input.clusters[i].title, layout.cluster_boxes[i]});
   view.bounds = layout.bounds;
@@ -161,7 +182,7 @@ void place_unfolded(const trace::Run& run, const std::vector<int>& steps, int st
   for (size_t i = 0; i < folded.edges.size(); ++i)
     if (folded.edges[i].repeat == 0) folded_edge[{folded.edges[i].from, folded.edges[i].to}] = static_cast<int>(i);
   for (const auto& e : unfolded.edges) {
-    EdgeView ev{e.from, e.to, {}, {}, {}};
+    EdgeView ev{e.from, e.to, {}, {}, {}, false, cache_role(run, view, e.from, e.to)};
     auto it = folded_edge.find({folded_index[e.from], folded_index[e.to]});
     if (it != folded_edge.end() && shift[e.from] == shift[e.to])
       ev.path = shifted(layout.edge_paths[it->second], {0, shift[e.to]});
@@ -199,27 +220,50 @@ PaneView build_pane_view(const trace::Run& run, int step, const ViewOptions& opt
   return view;
 }
 
-void mark_changes(PaneView& now, const PaneView& previous) {
-  if (previous.step < 0) return;
-  std::map<NodeId, const std::string*> before;
-  for (const auto& n : previous.nodes) before[node_id(n)] = &n.shape;
+void mark_changes(PaneView& now, const PaneView& previous, const trace::Run& run) {
+  if (previous.step < 0 || now.step < 0) return;
+  const trace::Phase was = run.steps.at(static_cast<size_t>(previous.step)).phase;
+  const trace::Phase is = run.steps.at(static_cast<size_t>(now.step)).phase;
+  if (was != is) {
+    now.change_note = "the first " + std::string(trace::phase_name(is)) + " step: a new graph after the " +
+                      std::string(trace::phase_name(was));
+    return;
+  }
+  std::map<NodeId, const std::vector<int64_t>*> before;
+  for (const auto& n : previous.nodes) before[node_id(n)] = &run.events.at(n.event).shape;
   for (auto& n : now.nodes) {
+    if (n.external) continue;  // computed in an earlier step: not this step's change
+    const auto& shape = run.events.at(n.event).shape;
     auto it = before.find(node_id(n));
-    n.changed = it == before.end() || *it->second != n.shape;
+    if (it == before.end()) {
+      n.changed = true;
+      n.change = "new this step";
+    } else if (*it->second != shape) {
+      n.changed = true;
+      n.change = trace::bracketed_list(*it->second) + " → " + trace::bracketed_list(shape);
+    }
   }
 }
 
-void mark_differences(PaneView& a, PaneView& b) {
-  auto mark = [](PaneView& side, const PaneView& other) {
-    std::map<NodeId, const std::string*> shapes;
-    for (const auto& n : other.nodes) shapes[node_id(n)] = &n.shape;
-    for (auto& n : side.nodes) {
-      auto it = shapes.find(node_id(n));
-      n.differs = it == shapes.end() || *it->second != n.shape;
-    }
-  };
-  mark(a, b);
-  mark(b, a);
+void mark_differences(PaneView& a, const trace::Run& run_a, PaneView& b, const trace::Run& run_b) {
+  std::map<NodeId, NodeView*> of_b;
+  for (auto& n : b.nodes) of_b[node_id(n)] = &n;
+  for (auto& n : a.nodes) {
+    auto it = of_b.find(node_id(n));
+    if (it == of_b.end()) continue;
+    const trace::Event& ea = run_a.events.at(n.event);
+    const trace::Event& eb = run_b.events.at(it->second->event);
+    if (ea.shape == eb.shape) continue;
+    n.differs = it->second->differs = true;
+    n.difference = difference_text(ea, eb);
+    it->second->difference = difference_text(eb, ea);
+    if (ea.shape.size() == eb.shape.size())
+      for (size_t i = 0; i < ea.shape.size(); ++i)
+        if (ea.shape[i] != eb.shape[i]) {
+          n.differing_axes.push_back(static_cast<int>(i));
+          it->second->differing_axes.push_back(static_cast<int>(i));
+        }
+  }
 }
 
 int hit_test(const PaneView& view, Vec2 p) {
@@ -237,6 +281,17 @@ int find_node(const PaneView& view, const trace::Run& run, std::string_view name
     if (external_match < 0) external_match = static_cast<int>(i);
   }
   return external_match;
+}
+
+int find_node_by_key(const PaneView& view, std::string_view key, int layer, bool external) {
+  int fallback = -1;
+  for (size_t i = 0; i < view.nodes.size(); ++i) {
+    const auto& n = view.nodes[i];
+    if (n.key != key || (layer >= 0 && n.layer != layer)) continue;
+    if (n.external == external) return static_cast<int>(i);
+    if (fallback < 0) fallback = static_cast<int>(i);
+  }
+  return fallback;
 }
 
 }  // namespace kvscope::gui

@@ -17,8 +17,13 @@ struct ViewTransform {
   void zoom_at(float factor, Vec2 screen, Vec2 viewport_min);
   // The whole of `bounds` visible and centred, with a margin.
   void fit(const Rect& bounds, Vec2 viewport_size);
+  // As fit, but never below `min_zoom` (nor above kMaxFitZoom): a graph too large to show whole at that zoom
+  // shows its top, across centred on `column_x` (where the graph's main column runs).
+  void fit_readable(const Rect& bounds, Vec2 viewport_size, float min_zoom, float column_x);
 };
 
 inline constexpr float kMinZoom = 0.004f, kMaxZoom = 8.0f;
+// A small graph is fitted no larger than this: bigger boxes show nothing more.
+inline constexpr float kMaxFitZoom = 1.6f;
 
 }  // namespace kvscope::gui

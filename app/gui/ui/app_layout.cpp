@@ -6,99 +6,161 @@ namespace kvscope::gui {
 
 namespace {
 
+ImVec2 im(Vec2 v) { return {v.x, v.y}; }
+ImVec2 size_of(const Rect& r) { return {r.width(), r.height()}; }
+
 void handle_keys(AppState& app) {
   const ImGuiIO& io = ImGui::GetIO();
   if (io.WantTextInput) return;
   if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Space))) attempt(app, [&] { do_step(app); });
   if (ImGui::IsKeyPressed('R')) attempt(app, [&] { do_reset(app); });
-  if (ImGui::IsKeyPressed('F')) {
-    app.fit_requested = true;
+  if (ImGui::IsKeyPressed('F')) app.fit_requested = true;
+  if (ImGui::IsKeyPressed('C')) attempt(app, [&] { show_counterpart(app); });
+  if (io.InputQueueCharacters.contains('?')) app.help_open = !app.help_open;
+  if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) app.help_open = false;
+}
+
+// A child window exactly on `r`.
+bool begin_region(const char* id, const Rect& r, bool border, ImGuiWindowFlags flags = 0) {
+  ImGui::SetCursorScreenPos(im(r.min));
+  return ImGui::BeginChild(id, size_of(r), border, flags);
+}
+
+// A drag handle between panels; `value` moves with the mouse along x (`axis` 0) or y (1), times `sign`.
+void splitter(const char* id, const Rect& r, int axis, float sign, float& value, float current, AppState& app) {
+  if (r.width() <= 0 || r.height() <= 0) return;
+  ImGui::SetCursorScreenPos(im(r.min));
+  ImGui::InvisibleButton(id, size_of(r));
+  const bool active = ImGui::IsItemActive();
+  if (ImGui::IsItemHovered() || active)
+    ImGui::SetMouseCursor(axis == 0 ? ImGuiMouseCursor_ResizeEW : ImGuiMouseCursor_ResizeNS);
+  if (active) {
+    const ImVec2 d = ImGui::GetIO().MouseDelta;
+    const float delta = axis == 0 ? d.x : d.y;
+    if (delta != 0) {
+      value = std::max(current + sign * delta, 60.0f);
+      app.fit_requested = true;
+    }
   }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr("Drag to resize"));
 }
 
 // Below the panes: the KV cache panel and the work charts, one at a time.
-void draw_bottom_tabs(AppState& app, ImVec2 size) {
-  if (!ImGui::BeginTabBar("bottom")) return;
-  const float tab_h = ImGui::GetFrameHeightWithSpacing();
-  if (ImGui::BeginTabItem(tr("KV cache"))) {
-    draw_kv_cache_panel(app, {size.x, size.y - tab_h});
-    ImGui::EndTabItem();
+void draw_bottom_tabs(AppState& app, const Rect& r) {
+  begin_region("bottom", r, false, ImGuiWindowFlags_NoScrollbar);
+  if (ImGui::BeginTabBar("bottom_tabs")) {
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const float tab_h = ImGui::GetFrameHeightWithSpacing();
+    const ImVec2 size{avail.x, std::max(avail.y - tab_h, 1.0f)};
+    const BottomTab chosen = app.bottom_tab;
+    auto tab = [&](const char* label, BottomTab which) {
+      const ImGuiTabItemFlags flags = which == chosen ? ImGuiTabItemFlags_SetSelected : 0;
+      const bool open = ImGui::BeginTabItem(label, nullptr, flags);
+      if (ImGui::IsItemClicked()) app.bottom_tab = which;
+      return open;
+    };
+    if (tab(tr("KV cache"), BottomTab::KvCache)) {
+      if (app.panels.bottom_open) draw_kv_cache_panel(app, size);
+      ImGui::EndTabItem();
+    }
+    if (tab(tr("Work"), BottomTab::Work)) {
+      if (app.panels.bottom_open) draw_work_plots(app, size);
+      ImGui::EndTabItem();
+    }
+    if (ImGui::TabItemButton(app.panels.bottom_open ? tr("Hide") : tr("Show"), ImGuiTabItemFlags_Trailing)) {
+      app.panels.bottom_open = !app.panels.bottom_open;
+      app.fit_requested = true;
+    }
+    ImGui::EndTabBar();
   }
-  if (ImGui::BeginTabItem(tr("Work"))) {
-    draw_work_plots(app, {size.x, size.y - tab_h});
-    ImGui::EndTabItem();
+  ImGui::EndChild();
+}
+
+void draw_status_bar(const AppState& app, const Rect& r) {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->AddRectFilled(im(r.min), im(r.max), app.dark ? rgba(45, 45, 50) : rgba(225, 225, 228));
+  const ImVec2 at{r.min.x + 8, r.min.y + 4};
+  if (!app.status.empty()) {
+    const ImU32 col = app.status_error ? rgba(200, 30, 30) : app.dark ? rgba(140, 220, 140) : rgba(20, 110, 20);
+    dl->PushClipRect(im(r.min), im(r.max), true);
+    dl->AddText(at, col, app.status.c_str());
+    dl->PopClipRect();
+  } else {
+    dl->AddText(at, app.dark ? rgba(170, 170, 170) : rgba(100, 100, 100),
+                tr("Space: step   R: reset   F: fit   C: counterpart   ?: help   drag: pan   wheel: zoom"));
   }
-  ImGui::EndTabBar();
 }
 
 }  // namespace
 
 void draw_app(AppState& app, UiState& ui, Fonts& fonts) {
   handle_keys(app);
-  refresh(app);  // the token strip draws before the panes
   const ImGuiIO& io = ImGui::GetIO();
-  const float s = ImGui::GetFontSize() / 16.0f;
+  set_window_size(app, {io.DisplaySize.x, io.DisplaySize.y});
+  app.line_height = ImGui::GetTextLineHeight();
+  app.frame_height = ImGui::GetFrameHeight();
+  refresh(app);
+  fit_if_requested(app);
+  const ScreenLayout l = layout_of(app);
+
   ImGui::SetNextWindowPos({0, 0});
   ImGui::SetNextWindowSize(io.DisplaySize);
   ImGui::Begin("kvscope", nullptr,
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
-                   ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoSavedSettings);
+                   ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoSavedSettings |
+                   ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
 
-  // Side panels give up width in a small window, so the graph keeps at least about 40% of it; in a large one the
-  // inspector grows too, for a larger heatmap.
-  const float left_w = std::min(310 * s, io.DisplaySize.x * 0.28f);
-  const float right_w = std::min(std::max(360 * s, io.DisplaySize.x * 0.22f), io.DisplaySize.x * 0.3f);
-  ImGui::BeginChild("controls", {left_w, 0}, true);
-  ImGui::PushItemWidth(-ImGui::GetFontSize() * 6.5f);  // room for the labels, however narrow the panel
-  draw_model_controls(app, ui);
-  ImGui::Separator();
-  draw_run_controls(app, ui);
-  ImGui::Separator();
-  draw_view_controls(app);
-  ImGui::Separator();
-  draw_export_controls(app, ui);
-  ImGui::Separator();
-  draw_legend(app);
-  if (!fonts.note().empty()) ImGui::TextColored({0.7f, 0.3f, 0.0f, 1}, "%s", fonts.note().c_str());
-  ImGui::PopItemWidth();
-  ImGui::EndChild();
-
-  ImGui::SameLine();
-  const float center_w = ImGui::GetContentRegionAvail().x - right_w - ImGui::GetStyle().ItemSpacing.x;
-  ImGui::BeginChild("center", {center_w, 0}, false);
-  draw_token_strip(app, ui);
-  const float plots_h = std::min(190 * s, io.DisplaySize.y * 0.22f);
-  const float metrics_h = ImGui::GetTextLineHeightWithSpacing();
-  ImVec2 avail = ImGui::GetContentRegionAvail();
-  const bool both = app.mode == ViewMode::Compare;
-  const float gap = ImGui::GetStyle().ItemSpacing.x;
-  ImVec2 pane_size{both ? (avail.x - gap) / 2 : avail.x,
-                   avail.y - plots_h - metrics_h - ImGui::GetStyle().ItemSpacing.y * 2};
-  ui.graph_min = ImGui::GetCursorScreenPos();
-  app.viewport_size = {pane_size.x, pane_size.y};
-  refresh(app);
-  fit_if_requested(app);
-  const Side first = app.mode == ViewMode::Uncached ? Side::Uncached : Side::Cached;
-  ImGui::BeginGroup();
-  draw_graph_pane(app, first, fonts, pane_size);
-  draw_step_metrics(app, first, pane_size.x);
-  ImGui::EndGroup();
-  if (both) {
-    ImGui::SameLine();
-    ImGui::BeginGroup();
-    draw_graph_pane(app, Side::Uncached, fonts, pane_size);
-    draw_step_metrics(app, Side::Uncached, pane_size.x);
-    ImGui::EndGroup();
+  if (l.left.width() > 0) {
+    begin_region("settings", l.left, true);
+    ImGui::PushItemWidth(-ImGui::GetFontSize() * 6.5f);  // room for the labels, however narrow the panel
+    draw_model_controls(app, ui);
+    ImGui::Separator();
+    draw_view_controls(app);
+    ImGui::Separator();
+    draw_export_controls(app, ui);
+    ImGui::Separator();
+    draw_legend(app);
+    if (!fonts.note().empty()) ImGui::TextColored({0.7f, 0.3f, 0.0f, 1}, "%s", fonts.note().c_str());
+    ImGui::PopItemWidth();
+    ImGui::EndChild();
   }
-  ui.graph_max = {ui.graph_min.x + avail.x, ui.graph_min.y + pane_size.y};
-  draw_bottom_tabs(app, {avail.x, plots_h});
+
+  begin_region("toolbar", l.toolbar, false, ImGuiWindowFlags_NoScrollbar);
+  draw_toolbar(app, ui);
+  app.measured.toolbar = ImGui::GetCursorPosY() - ImGui::GetStyle().ItemSpacing.y + 2;
   ImGui::EndChild();
 
-  ImGui::SameLine();
-  ImGui::BeginChild("inspector", {0, 0}, true);
-  draw_inspector(app);
+  begin_region("strip", l.strip, false, ImGuiWindowFlags_NoScrollbar);
+  draw_token_strip(app, ui);
+  app.measured.strip = ImGui::GetCursorPosY() - ImGui::GetStyle().ItemSpacing.y + 2;
   ImGui::EndChild();
+
+  const std::vector<Side> sides = shown_sides(app);
+  for (size_t i = 0; i < sides.size(); ++i) {
+    draw_pane_title(app, sides[i], l.titles[i]);
+    ImGui::SetCursorScreenPos(im(l.panes[i].min));
+    draw_graph_pane(app, sides[i], fonts, size_of(l.panes[i]));
+    ImGui::SetCursorScreenPos(im(l.metrics[i].min));
+    draw_step_metrics(app, sides[i], l.metrics[i].width());
+  }
+  const Rect graphs{l.panes[0].min, l.panes[sides.size() - 1].max};
+  ui.graph_min = im(graphs.min);
+  ui.graph_max = im(graphs.max);
+
+  draw_bottom_tabs(app, l.bottom);
+
+  if (l.right.width() > 0) {
+    begin_region("inspector", l.right, true);
+    draw_inspector(app);
+    ImGui::EndChild();
+  }
+
+  splitter("split_left", l.left_splitter, 0, 1, app.panels.left_w, l.left.width(), app);
+  splitter("split_right", l.right_splitter, 0, -1, app.panels.right_w, l.right.width(), app);
+  splitter("split_bottom", l.bottom_splitter, 1, -1, app.panels.bottom_h, l.bottom.height(), app);
+  draw_status_bar(app, l.status);
   ImGui::End();
+  draw_help(app);
 }
 
 }  // namespace kvscope::gui

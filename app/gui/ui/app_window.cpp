@@ -99,4 +99,10 @@ std::vector<uint8_t> AppWindow::read_pixels(int x, int y, int& width, int& heigh
 
 double AppWindow::time() const { return glfwGetTime(); }
 
+void AppWindow::resize(int width, int height) {
+  glfwSetWindowSize(window_, width, height);
+  // Under a window manager the new size arrives with the next events; without one (Xvfb) it is immediate.
+  glfwPollEvents();
+}
+
 }  // namespace kvscope::gui

@@ -24,6 +24,8 @@ class AppWindow {
   // RGBA rows, top row first, of a region of the back buffer in window pixels (clipped to the framebuffer).
   std::vector<uint8_t> read_pixels(int x, int y, int& width, int& height) const;
   double time() const;
+  // Asks for a new client size; the frames after it see the new size in ImGui's DisplaySize.
+  void resize(int width, int height);
 
  private:
   GLFWwindow* window_ = nullptr;

@@ -8,6 +8,8 @@ namespace kvscope::gui {
 
 namespace {
 constexpr float kUiFontPixels = 16.0f;
+// The graph's text at these sizes: from the readable minimum up to a close zoom.
+constexpr float kGraphFontPixels[] = {8, 11, 14, 18, 24, 32};
 
 // Always in the atlas, beside Latin: the marks that make a token's whitespace visible (␣ ↵ →), SentencePiece's
 // word marker ▁ and its neighbours, punctuation such as the ellipsis of a cut label, and U+FFFD, which a
@@ -52,34 +54,47 @@ void Fonts::build() {
   ranges_.clear();
   builder.BuildRanges(&ranges_);
 
-  const float pixels = kUiFontPixels * scale_;
   const auto text_font = find_text_font();
-  if (text_font) {
-    ImFontConfig cfg;
-    cfg.FontNo = text_font->face;
-    atlas.AddFontFromFileTTF(text_font->path.c_str(), pixels, &cfg, ranges_.Data);
-  } else {
-    ImFontConfig cfg;
-    cfg.SizePixels = pixels;
-    atlas.AddFontDefault(&cfg);
-  }
-  note_.clear();
-  if (auto cjk = find_cjk_font()) {
-    ImFontConfig cfg;
-    cfg.MergeMode = true;
-    cfg.FontNo = cjk->face;
-    cfg.OversampleH = 1;  // CJK glyphs are dense; sub-pixel oversampling only doubles the texture
-    atlas.AddFontFromFileTTF(cjk->path.c_str(), pixels, &cfg, ranges_.Data);
-  } else {
-    note_ =
-        "No CJK font found: Chinese labels show as '?'. Install fonts-noto-cjk or fonts-wqy-microhei, "
-        "or set KVSCOPE_CJK_FONT to a .ttf/.ttc file.";
-  }
+  const auto cjk = find_cjk_font();
+  auto add = [&](float pixels) {
+    ImFont* font = nullptr;
+    if (text_font) {
+      ImFontConfig cfg;
+      cfg.FontNo = text_font->face;
+      font = atlas.AddFontFromFileTTF(text_font->path.c_str(), pixels, &cfg, ranges_.Data);
+    } else {
+      ImFontConfig cfg;
+      cfg.SizePixels = pixels;
+      font = atlas.AddFontDefault(&cfg);
+    }
+    if (cjk) {
+      ImFontConfig cfg;
+      cfg.MergeMode = true;
+      cfg.FontNo = cjk->face;
+      cfg.OversampleH = 1;  // CJK glyphs are dense; sub-pixel oversampling only doubles the texture
+      atlas.AddFontFromFileTTF(cjk->path.c_str(), pixels, &cfg, ranges_.Data);
+    }
+    return font;
+  };
+  add(kUiFontPixels * scale_);  // the first font is ImGui's default: the panels' text
+  graph_fonts_.clear();
+  for (float px : kGraphFontPixels) graph_fonts_.push_back({px * scale_, add(px * scale_)});
+  note_ = cjk ? ""
+              : "No CJK font found: Chinese labels show as '?'. Install fonts-noto-cjk or fonts-wqy-microhei, "
+                "or set KVSCOPE_CJK_FONT to a .ttf/.ttc file.";
   atlas.Build();
 }
 
+ImFont* Fonts::graph_font(float px) const {
+  // The smallest baked size not much below `px`: shrinking by up to a tenth keeps strokes; enlarging blurs less
+  // than shrinking loses.
+  for (const auto& [size, font] : graph_fonts_)
+    if (size >= px * 0.9f) return font;
+  return graph_fonts_.back().second;
+}
+
 float Fonts::measure_graph_text(std::string_view text) const {
-  ImFont* font = ImGui::GetIO().Fonts->Fonts[0];
+  ImFont* font = graph_font(graph_font_size());
   return font->CalcTextSizeA(graph_font_size(), FLT_MAX, 0.0f, text.data(), text.data() + text.size()).x;
 }
 

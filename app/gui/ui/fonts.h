@@ -4,6 +4,8 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <imgui.h>
 
@@ -17,6 +19,9 @@ class Fonts {
   // Between frames only (not between NewFrame and Render). True when it rebuilt: text widths changed.
   bool rebuild_if_needed();
   float graph_font_size() const { return 14.0f; }
+  // The font to draw graph text of `px` pixels with: the atlas holds it at several sizes, so text is never
+  // shrunk far from the size it was rasterised at (shrunk text loses its underscores and thin strokes).
+  ImFont* graph_font(float px) const;
   float measure_graph_text(std::string_view text) const;
   const std::string& note() const { return note_; }  // why Chinese may not render, when it cannot
 
@@ -27,6 +32,7 @@ class Fonts {
   std::set<unsigned> codepoints_;
   bool stale_ = false;
   ImVector<ImWchar> ranges_;
+  std::vector<std::pair<float, ImFont*>> graph_fonts_;  // by size, ascending
   std::string note_;
 };
 

@@ -1,13 +1,21 @@
 #include "app/gui/ui/panels.h"
 
+#include <imgui_internal.h>
 #include <imgui_stdlib.h>
 
 #include "app/gui/logic/op_colors.h"
+#include "app/gui/logic/search.h"
 #include "core/model_source.h"
 
 namespace kvscope::gui {
 
 namespace {
+
+// Continues the line with an item `width` wide when it fits, else starts the next line.
+void same_line_if_fits(float width, float gap) {
+  const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+  if (ImGui::GetItemRectMax().x + gap + width < right) ImGui::SameLine(0, gap);
+}
 
 // Text for the tokenizer, several lines if need be, or token ids; the label says which.
 void draw_prompt_field(AppState& app) {
@@ -60,58 +68,121 @@ void draw_model_controls(AppState& app, UiState& ui) {
   draw_scenario_buttons(app);
 }
 
-void draw_run_controls(AppState& app, UiState& ui) {
-  if (ImGui::Button("Reset")) attempt(app, [&] { do_reset(app); });
+namespace {
+
+float button_width(const char* label) { return ImGui::CalcTextSize(label).x + 2 * ImGui::GetStyle().FramePadding.x; }
+
+// A button that flows onto the next line when the toolbar is too narrow, with a tooltip.
+bool tool_button(const char* label, const char* help, bool first = false) {
+  if (!first) same_line_if_fits(button_width(label), 6);
+  const bool clicked = ImGui::Button(label);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", help);
+  return clicked;
+}
+
+void draw_find_field(AppState& app, UiState& ui) {
+  const float width = ImGui::GetFontSize() * 9;
+  same_line_if_fits(width, 12);
+  ImGui::SetNextItemWidth(width);
+  const bool enter = ImGui::InputTextWithHint("##find", tr("find a tensor"), &ui.search,
+                                              ImGuiInputTextFlags_EnterReturnsTrue);
+  const bool active = ImGui::IsItemActive();
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("%s", tr("Type part of a tensor's name; Enter selects the first match"));
+  const ImVec2 below{ImGui::GetItemRectMin().x, ImGui::GetItemRectMax().y + 2};
+  const std::vector<TensorMatch> matches = find_tensors(app, ui.search);
+  auto choose = [&](const TensorMatch& m) {
+    attempt(app, [&] {
+      select_by_name(app, m.name, m.layer);
+      focus_selection(app);
+    });
+    ui.search.clear();
+    ui.find_list_hovered = false;
+  };
+  if (enter && !matches.empty()) choose(matches.front());
+  if (ui.search.empty() || (!active && !ui.find_list_hovered)) return;
+  // A window of its own, not a popup: a popup would take the keyboard from the field being typed in.
+  ImGui::SetNextWindowPos(below);
+  ImGui::Begin("##find_list", nullptr,
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings |
+                   ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav);
+  ImGui::BringWindowToDisplayFront(ImGui::GetCurrentWindow());
+  if (matches.empty()) ImGui::TextDisabled("%s", tr("no tensor of that name is drawn"));
+  for (const TensorMatch& m : matches)
+    if (ImGui::Selectable(m.name.c_str())) choose(m);
+  ui.find_list_hovered = ImGui::IsWindowHovered();
+  ImGui::End();
+}
+
+}  // namespace
+
+void draw_toolbar(AppState& app, UiState& ui) {
+  if (tool_button(app.panels.left_open ? tr("< Settings") : tr("Settings >"),
+                  tr("Show or hide the settings: model, prompt, view options, export, colours"), true)) {
+    app.panels.left_open = !app.panels.left_open;
+    app.panels.left_auto = false;
+    app.fit_requested = true;
+  }
+  if (tool_button(tr("Reset"), tr("Start the generation again (R)"))) attempt(app, [&] { do_reset(app); });
+  if (tool_button(tr("Prefill"), tr("Run the prompt through the cached model: it fills the KV cache")))
+    attempt(app, [&] { do_prefill(app); });
+  if (tool_button(tr("Step"), tr("Generate one more token in both runs (Space)"))) attempt(app, [&] { do_step(app); });
+  if (tool_button(app.playing ? tr("Pause") : tr("Play"), tr("Step automatically at the speed set in Settings")))
+    app.playing = !app.playing;
+  same_line_if_fits(ImGui::GetFontSize() * 3 + button_width(tr("Run to")) + 4, 12);
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 3);
+  ImGui::InputInt("##runto", &ui.run_to, 0);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr("How many tokens Run to generates in all"));
+  ImGui::SameLine(0, 4);
+  if (ImGui::Button(tr("Run to"))) attempt(app, [&] { do_run_to(app, ui.run_to); });
+  int mode = static_cast<int>(app.mode);
+  const float radios = ImGui::CalcTextSize(tr("cached")).x + ImGui::CalcTextSize(tr("uncached")).x +
+                       ImGui::CalcTextSize(tr("both")).x + 3 * (ImGui::GetFrameHeight() + 12);
+  same_line_if_fits(radios, 12);
+  bool changed = ImGui::RadioButton(tr("cached"), &mode, 0);
   ImGui::SameLine();
-  if (ImGui::Button("Prefill")) attempt(app, [&] { do_prefill(app); });
+  changed |= ImGui::RadioButton(tr("uncached"), &mode, 1);
   ImGui::SameLine();
-  if (ImGui::Button("Step")) attempt(app, [&] { do_step(app); });
-  ImGui::SameLine();
-  if (ImGui::Button(app.playing ? "Pause" : "Play")) app.playing = !app.playing;
-  ImGui::SliderFloat("steps/s", &app.speed, 0.25f, 20.0f, "%.2f", ImGuiSliderFlags_Logarithmic);
-  ImGui::InputInt("##runto", &ui.run_to);
-  ImGui::SameLine();
-  if (ImGui::Button("Run to")) attempt(app, [&] { do_run_to(app, ui.run_to); });
-  ImGui::TextDisabled("Space: step  R: reset  F: fit");
-  if (!app.status.empty()) {
-    const ImVec4 colour = app.status_error ? ImVec4{0.8f, 0.1f, 0.1f, 1} : ImVec4{0.1f, 0.5f, 0.1f, 1};
-    ImGui::PushTextWrapPos(0);
-    ImGui::TextColored(colour, "%s", app.status.c_str());
-    ImGui::PopTextWrapPos();
+  changed |= ImGui::RadioButton(tr("both"), &mode, 2);
+  if (changed) set_view_mode(app, static_cast<ViewMode>(mode));
+  if (tool_button(tr("Fit"), tr("Fit the graph to its pane at a readable size (F)"))) app.fit_requested = true;
+  draw_find_field(app, ui);
+  if (tool_button("?", tr("Keys, mouse and what the colours mean (?)"))) app.help_open = true;
+  if (tool_button(app.panels.right_open ? tr("Inspector >") : tr("< Inspector"), tr("Show or hide the inspector"))) {
+    app.panels.right_open = !app.panels.right_open;
+    app.fit_requested = true;
   }
 }
 
 void draw_view_controls(AppState& app) {
-  int mode = static_cast<int>(app.mode);
-  ImGui::TextUnformatted("View");
-  bool changed = ImGui::RadioButton("cached", &mode, 0);
-  ImGui::SameLine();
-  changed |= ImGui::RadioButton("uncached", &mode, 1);
-  ImGui::SameLine();
-  changed |= ImGui::RadioButton("both", &mode, 2);
-  if (changed) {
-    app.mode = static_cast<ViewMode>(mode);
-    app.fit_requested = true;
-  }
+  ImGui::TextUnformatted(tr("View"));
   ViewOptions o = app.view;
-  bool edit = ImGui::Checkbox("folded", &o.fold);
+  bool edit = ImGui::Checkbox(tr("folded"), &o.fold);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr("One representative layer instead of every layer"));
   ImGui::SameLine();
   bool zh = o.labels == trace::Labels::Zh;
-  if (ImGui::Checkbox("中文 labels", &zh)) {
+  if (ImGui::Checkbox(tr("Chinese axis labels"), &zh)) {
     o.labels = zh ? trace::Labels::Zh : trace::Labels::En;
     edit = true;
   }
-  edit |= ImGui::Checkbox("with the prefill step (seed 000)", &o.with_prefill);
+  edit |= ImGui::Checkbox(tr("with the prefill step (seed 000)"), &o.with_prefill);
   const int layers = app.session->model().config().num_hidden_layers;
-  if (o.fold) edit |= ImGui::SliderInt("layer", &o.layer, 0, layers - 1);
+  if (o.fold) edit |= ImGui::SliderInt(tr("layer"), &o.layer, 0, layers - 1);
   if (edit) attempt(app, [&] { set_view_options(app, o); });
-  if (ImGui::Button("Fit view")) {
-    app.fit_requested = true;
-  }
+  ImGui::SliderFloat(tr("steps/s"), &app.speed, 0.25f, 20.0f, "%.2f", ImGuiSliderFlags_Logarithmic);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr("How fast Play steps"));
+  int language = ui_language() == UiLanguage::Zh ? 1 : 0;
+  ImGui::TextUnformatted(tr("Interface"));
+  ImGui::SameLine();
+  bool relabel = ImGui::RadioButton("English", &language, 0);
+  ImGui::SameLine();
+  relabel |= ImGui::RadioButton("中文", &language, 1);
+  if (relabel) attempt(app, [&] { set_interface_language(app, language ? UiLanguage::Zh : UiLanguage::En); });
+  ImGui::Checkbox(tr("dark theme"), &app.dark);
 }
 
 void draw_legend(const AppState& app) {
-  ImGui::TextUnformatted("Op colours");
+  ImGui::TextUnformatted(tr("Op colours"));
   std::vector<trace::Op> ops = pane(app, Side::Cached).ops;
   for (trace::Op op : pane(app, Side::Uncached).ops)
     if (std::find(ops.begin(), ops.end(), op) == ops.end()) ops.push_back(op);
@@ -127,7 +198,10 @@ void draw_legend(const AppState& app) {
     ImGui::SameLine();
     ImGui::TextUnformatted(std::string(trace::op_name(ops[i])).c_str());
   }
-  ImGui::TextDisabled("purple border: KV cache; red dot: differs\nbetween the sides; yellow glow: changed");
+  ImGui::PushTextWrapPos(0);
+  ImGui::TextDisabled("%s", tr("Purple border: the KV cache. Orange outline: shape changed since the previous step. "
+                               "Red corner: shape differs in the other run. Hover a node for details; ? for help."));
+  ImGui::PopTextWrapPos();
 }
 
 void draw_export_controls(AppState& app, UiState& ui) {
@@ -154,12 +228,6 @@ void token_chip(const TokenView& token, ImU32 fill) {
   dl->AddRectFilled(p, {p.x + size.x + 8, p.y + size.y + 2}, fill, 3);
   dl->AddText({p.x + 4, p.y + 1}, rgba(20, 20, 20), label.c_str());
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", token_tooltip(token).c_str());
-}
-
-// Continues the line with an item `width` wide when it fits, else starts the next line.
-void same_line_if_fits(float width, float gap) {
-  const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
-  if (ImGui::GetItemRectMax().x + gap + width < right) ImGui::SameLine(0, gap);
 }
 
 // The height of a box that grows with what it held last frame, from one line up to `most`; beyond, it scrolls.

@@ -20,20 +20,24 @@ struct UiState {
   std::string export_path = "kvscope-graph.mmd";
   int export_format = 0;                    // index into kExportFormats
   ImVec2 graph_min{0, 0}, graph_max{0, 0};  // the graph panes on screen, for PNG export
+  std::string search;                       // the find field
+  bool find_list_hovered = false;           // its completions stay open while the pointer is on them
 };
 inline constexpr const char* kExportFormats[] = {"mermaid", "dot", "json", "png"};
 
 void draw_app(AppState& app, UiState& ui, Fonts& fonts);
 
 void draw_model_controls(AppState& app, UiState& ui);
-void draw_run_controls(AppState& app, UiState& ui);
+void draw_toolbar(AppState& app, UiState& ui);  // run buttons, view mode, find, panel toggles
+void draw_pane_title(const AppState& app, Side side, const Rect& r);
+void draw_help(AppState& app);  // the help overlay, when open
 void draw_view_controls(AppState& app);
 void draw_legend(const AppState& app);
 void draw_export_controls(AppState& app, UiState& ui);
 void draw_token_strip(const AppState& app, UiState& ui);
 void draw_graph_pane(AppState& app, Side side, Fonts& fonts, ImVec2 size);
 void draw_step_metrics(const AppState& app, Side side, float width);
-void draw_work_plots(const AppState& app, ImVec2 size);
+void draw_work_plots(AppState& app, ImVec2 size);  // starts the timing replays
 void draw_inspector(AppState& app);
 // The cache of the shown step: layers x positions, rows written and read (panel_kv_cache.cpp).
 void draw_kv_cache_panel(const AppState& app, ImVec2 size);
@@ -44,7 +48,7 @@ void attempt(AppState& app, F&& action) {
   try {
     action();
   } catch (const std::exception& e) {
-    app.status = e.what();
+    app.status = in_app_words(e.what());
     app.status_error = true;
   }
 }
