@@ -1,8 +1,12 @@
 #include "app/gui/logic/inspector.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <limits>
 
+#include "app/gui/logic/chart_axes.h"
+#include "app/gui/logic/ui_text.h"
 #include "trace/graph.h"
 #include "trace/text_format.h"
 
@@ -41,6 +45,49 @@ std::vector<std::string> describe(const trace::Event& e) {
   return lines;
 }
 
+struct Range {
+  float lo = 0, hi = 0;
+  int masked = 0;
+};
+
+// The finite, unmasked values' range (0..0 when there are none) and how many were masked.
+Range range_of(const std::vector<float>& values) {
+  Range r;
+  bool any = false;
+  for (float v : values) {
+    if (is_masked_value(v) || !std::isfinite(v)) {
+      ++r.masked;
+      continue;
+    }
+    r.lo = any ? std::min(r.lo, v) : v;
+    r.hi = any ? std::max(r.hi, v) : v;
+    any = true;
+  }
+  return r;
+}
+
+void set_scale(Heatmap& h, trace::Op op, const Range& tensor) {
+  if (op == trace::Op::Softmax) {
+    h.scale = HeatScale::Probability;
+    h.scale_min = 0;
+    h.scale_max = 1;
+    h.fixed_scale = true;
+    h.scale_label = "probability (softmax output), fixed scale 0 to 1";
+  } else if (tensor.lo < 0 && tensor.hi > 0) {
+    // Symmetric, so white is exactly 0 and equal distances from it look equally strong on both sides.
+    const float m = std::max(-tensor.lo, tensor.hi);
+    h.scale = HeatScale::Diverging;
+    h.scale_min = -m;
+    h.scale_max = m;
+    h.scale_label = "value, diverging around 0 (scale: this tensor's range)";
+  } else {
+    h.scale = HeatScale::Sequential;
+    h.scale_min = tensor.lo;
+    h.scale_max = tensor.hi;
+    h.scale_label = "value (scale: this tensor's range)";
+  }
+}
+
 Heatmap slice_of(const trace::Event& e, int slice) {
   Heatmap h;
   const size_t rank = e.shape.size();
@@ -48,15 +95,19 @@ Heatmap slice_of(const trace::Event& e, int slice) {
   h.rows = rank >= 2 ? static_cast<int>(e.shape[rank - 2]) : 1;
   for (size_t i = 0; i + 2 < rank; ++i) {
     h.slices *= static_cast<int>(e.shape[i]);
-    if (i < e.dims.size()) h.slice_axes += (h.slice_axes.empty() ? "" : " x ") + e.dims[i];
+    h.slice_dims.push_back(static_cast<int>(e.shape[i]));
+    h.slice_names.push_back(i < e.dims.size() ? e.dims[i] : "axis " + std::to_string(i));
+    h.slice_axes += (h.slice_axes.empty() ? "" : " x ") + h.slice_names.back();
   }
   h.slice = std::clamp(slice, 0, h.slices - 1);
   const auto& values = *e.values;
   const size_t offset = static_cast<size_t>(h.slice) * h.rows * h.cols;
   h.cells.assign(values.begin() + offset, values.begin() + offset + static_cast<size_t>(h.rows) * h.cols);
-  auto [lo, hi] = std::minmax_element(h.cells.begin(), h.cells.end());
-  h.min = *lo;
-  h.max = *hi;
+  const Range slice_range = range_of(h.cells);
+  h.min = slice_range.lo;
+  h.max = slice_range.hi;
+  h.masked = slice_range.masked;
+  set_scale(h, e.op, range_of(values));
   return h;
 }
 
@@ -100,11 +151,14 @@ std::string axis_entry(const HeatmapAxis& a, int index) {
 Histogram histogram_of(const std::vector<float>& values) {
   Histogram h;
   h.bins.assign(kHistogramBins, 0);
-  auto [lo, hi] = std::minmax_element(values.begin(), values.end());
-  h.lo = *lo;
-  h.hi = *hi;
+  // Masked scores (the lowest float) would stretch the range until every real value shares one bin.
+  const Range r = range_of(values);
+  h.lo = r.lo;
+  h.hi = r.hi;
   const float width = h.hi > h.lo ? (h.hi - h.lo) / kHistogramBins : 1.0f;
-  for (float v : values) ++h.bins[std::clamp(static_cast<int>((v - h.lo) / width), 0, kHistogramBins - 1)];
+  for (float v : values)
+    if (!is_masked_value(v) && std::isfinite(v))
+      ++h.bins[std::clamp(static_cast<int>((v - h.lo) / width), 0, kHistogramBins - 1)];
   h.peak = *std::max_element(h.bins.begin(), h.bins.end());
   return h;
 }
@@ -122,6 +176,58 @@ std::string cell_tooltip(const Heatmap& h, int row, int col) {
   char value[32];
   std::snprintf(value, sizeof value, "%.4g", h.cells.at(static_cast<size_t>(row) * h.cols + col));
   return "row " + axis_entry(h.row_axis, row) + "\ncolumn " + axis_entry(h.col_axis, col) + "\nvalue " + value;
+}
+
+bool is_masked_value(float v) { return v <= std::numeric_limits<float>::lowest() / 2; }
+
+std::string slice_text(const Heatmap& h) {
+  std::vector<std::string> parts;
+  int rest = h.slice;
+  std::vector<int> index(h.slice_dims.size());
+  for (size_t i = h.slice_dims.size(); i-- > 0;) {
+    index[i] = rest % std::max(h.slice_dims[i], 1);
+    rest /= std::max(h.slice_dims[i], 1);
+  }
+  for (size_t i = 0; i < h.slice_dims.size(); ++i) {
+    if (h.slice_dims[i] == 1 && h.slice_dims.size() > 1) continue;
+    const std::string& axis = h.slice_names[i];
+    char buf[160];
+    const int n = index[i] + 1, of = h.slice_dims[i];
+    if (axis == trace::axis_label_en(trace::Axis::Heads)) std::snprintf(buf, sizeof buf, tr("head %d of %d"), n, of);
+    else if (axis == trace::axis_label_en(trace::Axis::KvHeads))
+      std::snprintf(buf, sizeof buf, tr("kv head %d of %d"), n, of);
+    else if (axis == trace::axis_label_en(trace::Axis::Batch))
+      std::snprintf(buf, sizeof buf, tr("sequence %d of %d"), n, of);
+    else std::snprintf(buf, sizeof buf, tr("%s %d of %d"), axis.c_str(), n, of);
+    parts.push_back(buf);
+  }
+  return trace::join(parts, ", ");
+}
+
+Rgb heat_colour(const Heatmap& h, float v) {
+  if (is_masked_value(v) || std::isnan(v)) return {190, 190, 190};
+  auto byte = [](float x) { return static_cast<uint8_t>(std::lround(std::clamp(x, 0.0f, 255.0f))); };
+  if (h.scale == HeatScale::Diverging) {
+    const float m = std::max(h.scale_max, 1e-30f);
+    const float t = std::clamp(v / m, -1.0f, 1.0f);
+    const uint8_t fade = byte(255 * (1 - std::abs(t)));
+    return t >= 0 ? Rgb{255, fade, fade} : Rgb{fade, fade, 255};
+  }
+  const float span = h.scale_max - h.scale_min;
+  const float t = span > 0 ? std::clamp((v - h.scale_min) / span, 0.0f, 1.0f) : 0.0f;
+  return {byte(255 - 215 * t), byte(255 - 175 * t), byte(255 - 80 * t)};
+}
+
+std::vector<float> colour_bar_ticks(const Heatmap& h, int max_ticks) {
+  const float lo = h.scale_min, hi = h.scale_max;
+  if (!(hi > lo)) return {lo};
+  std::vector<float> out{lo};
+  // Round values between the ends, but none within a tenth of the bar of an end label.
+  const double margin = (hi - lo) * 0.1;
+  for (double t : nice_ticks(lo, hi, max_ticks))
+    if (t > lo + margin && t < hi - margin) out.push_back(static_cast<float>(t));
+  out.push_back(hi);
+  return out;
 }
 
 std::string neighbour_label(const trace::Event& e) {
