@@ -1,5 +1,7 @@
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <limits>
 
 #include "app/gui/ui/panels.h"
 
@@ -7,16 +9,9 @@ namespace kvscope::gui {
 
 namespace {
 
-// Diverging blue-white-red around zero when the values straddle it, else white to blue.
-ImU32 heat(float v, float lo, float hi) {
-  if (lo < 0 && hi > 0) {
-    const float m = std::max(-lo, hi);
-    const float t = std::clamp(v / m, -1.0f, 1.0f);
-    const int fade = static_cast<int>(255 * (1 - std::abs(t)));
-    return t >= 0 ? rgba(255, fade, fade) : rgba(fade, fade, 255);
-  }
-  const float t = hi > lo ? std::clamp((v - lo) / (hi - lo), 0.0f, 1.0f) : 0.0f;
-  return rgba(static_cast<int>(255 - 215 * t), static_cast<int>(255 - 175 * t), static_cast<int>(255 - 80 * t));
+ImU32 heat(const Heatmap& h, float v) {
+  const Rgb c = heat_colour(h, v);
+  return rgba(c.r, c.g, c.b);
 }
 
 struct PlacedLabel {
@@ -98,8 +93,7 @@ void draw_heatmap(const Heatmap& h, ImVec2 size) {
   for (int r = 0; r < h.rows; ++r)
     for (int c = 0; c < h.cols; ++c) {
       const ImVec2 a{g.x + c * cell, g.y + r * cell_h};
-      dl->AddRectFilled(a, {a.x + cell, a.y + cell_h},
-                        heat(h.cells[static_cast<size_t>(r) * h.cols + c], h.min, h.max));
+      dl->AddRectFilled(a, {a.x + cell, a.y + cell_h}, heat(h, h.cells[static_cast<size_t>(r) * h.cols + c]));
     }
   const ImVec2 g1{g.x + h.cols * cell, g.y + h.rows * cell_h};
   dl->AddRect(g, g1, rgba(120, 120, 120));
@@ -110,6 +104,74 @@ void draw_heatmap(const Heatmap& h, ImVec2 size) {
     dl->AddRect({g.x + c * cell, g.y + r * cell_h}, {g.x + (c + 1) * cell, g.y + (r + 1) * cell_h}, rgba(0, 0, 0));
     ImGui::SetTooltip("%s", cell_tooltip(h, r, c).c_str());
   }
+}
+
+char* tick_text(char (&buf)[32], float v) {
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+// The scale under the title: a gradient with its ends and round values labelled, what the colours mean, and
+// the grey of masked cells when the slice has any.
+void draw_colour_bar(const Heatmap& h, float width) {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const float px = std::max(11.0f, ImGui::GetFontSize() * 0.85f);
+  const float bar_h = std::max(8.0f, px * 0.7f);
+  const ImVec2 p0 = ImGui::GetCursorScreenPos();
+  const float x0 = p0.x + px, w = std::max(width - 2 * px, 40.0f);  // room for the end labels' halves
+  constexpr int kSteps = 64;
+  for (int i = 0; i < kSteps; ++i) {
+    const float v = h.scale_min + (h.scale_max - h.scale_min) * (i + 0.5f) / kSteps;
+    dl->AddRectFilled({x0 + w * i / kSteps, p0.y}, {x0 + w * (i + 1) / kSteps + 0.5f, p0.y + bar_h}, heat(h, v));
+  }
+  dl->AddRect({x0, p0.y}, {x0 + w, p0.y + bar_h}, rgba(120, 120, 120));
+  const ImU32 text = ImGui::GetColorU32(ImGuiCol_Text);
+  const std::vector<float> ticks = colour_bar_ticks(h);
+  // Ends first, then the inner ticks where they do not touch a label already placed.
+  std::vector<std::pair<float, float>> taken;
+  auto place = [&](float v) {
+    char buf[32];
+    const float span = h.scale_max - h.scale_min;
+    const float x = span > 0 ? x0 + w * (v - h.scale_min) / span : x0;
+    const float tw = ImGui::GetFont()->CalcTextSizeA(px, FLT_MAX, 0, tick_text(buf, v)).x;
+    const float a = std::clamp(x - tw / 2, p0.x, p0.x + width - tw), b = a + tw;
+    for (const auto& [ta, tb] : taken)
+      if (a < tb + 4 && b > ta - 4) return;
+    taken.push_back({a, b});
+    dl->AddLine({x, p0.y + bar_h}, {x, p0.y + bar_h + 3}, text);
+    dl->AddText(ImGui::GetFont(), px, {a, p0.y + bar_h + 3}, text, buf);
+  };
+  place(ticks.front());
+  place(ticks.back());
+  for (size_t i = 1; i + 1 < ticks.size(); ++i) place(ticks[i]);
+  ImGui::Dummy({width, bar_h + 3 + px + 2});
+  ImGui::TextWrapped("%s", tr(h.scale_label.c_str()));
+  if (h.masked > 0) {
+    const Rgb grey = heat_colour(h, std::numeric_limits<float>::lowest());
+    ImGui::ColorButton("##masked", ImVec4(grey.r / 255.0f, grey.g / 255.0f, grey.b / 255.0f, 1),
+                       ImGuiColorEditFlags_NoTooltip, {px, px});
+    ImGui::SameLine();
+    ImGui::TextWrapped(tr("masked: %d cells (a score of -inf, a weight of 0 after softmax)"), h.masked);
+  }
+}
+
+// "head 3 of 4" between - and + buttons; batch x heads names both.
+void draw_slice_selector(AppState& app, const Heatmap& h) {
+  auto go = [&](int slice) {
+    app.heatmap_slice = std::clamp(slice, 0, h.slices - 1);
+    app.inspector_dirty = true;
+  };
+  ImGui::BeginDisabled(h.slice <= 0);
+  if (ImGui::SmallButton(" - ")) go(h.slice - 1);
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  ImGui::BeginDisabled(h.slice >= h.slices - 1);
+  if (ImGui::SmallButton(" + ")) go(h.slice + 1);
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  ImGui::TextUnformatted(slice_text(h).c_str());
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip(tr("the heatmap shows one 2-D slice; this picks it (%s)"), h.slice_axes.c_str());
 }
 
 void draw_histogram(const Histogram& h, ImVec2 size) {
@@ -141,45 +203,40 @@ bool neighbour_list(const char* title, const std::vector<Neighbour>& items, int&
 }  // namespace
 
 void draw_inspector(AppState& app) {
-  ImGui::TextUnformatted("Inspector");
+  ImGui::TextUnformatted(tr("Inspector"));
   if (!app.inspector) {
-    ImGui::TextDisabled("Click a node to inspect it.");
+    ImGui::TextDisabled("%s", tr("Click a node to inspect it."));
     return;
   }
   const InspectorView& v = *app.inspector;
-  ImGui::TextDisabled("%s run", side_name(app.selection.side));
+  ImGui::TextDisabled(tr("%s run"), tr(side_name(app.selection.side)));
   ImGui::SameLine();
-  if (ImGui::SmallButton("Focus")) attempt(app, [&] { focus_selection(app); });
+  if (ImGui::SmallButton(tr("Focus"))) attempt(app, [&] { focus_selection(app); });
   for (const auto& line : v.lines) ImGui::TextUnformatted(line.c_str());
   ImGui::Separator();
   int clicked = -1;
   ImGui::PushID("in");
-  neighbour_list("inputs", v.inputs, clicked);
+  neighbour_list(tr("inputs"), v.inputs, clicked);
   ImGui::PopID();
   ImGui::PushID("out");
-  neighbour_list("consumers", v.consumers, clicked);
+  neighbour_list(tr("consumers"), v.consumers, clicked);
   ImGui::PopID();
   if (v.stats) {
     ImGui::Separator();
-    ImGui::Text("min %.4g  max %.4g", v.stats->min, v.stats->max);
-    ImGui::Text("mean %.4g  std %.4g", v.stats->mean, v.stats->std);
+    ImGui::Text(tr("min %.4g  max %.4g"), v.stats->min, v.stats->max);
+    ImGui::Text(tr("mean %.4g  std %.4g"), v.stats->mean, v.stats->std);
   }
   ImGui::Separator();
   if (v.heatmap) {
     const Heatmap& h = *v.heatmap;
-    if (h.slices > 1) {
-      int slice = h.slice;
-      if (ImGui::SliderInt(h.slice_axes.c_str(), &slice, 0, h.slices - 1)) {
-        app.heatmap_slice = slice;
-        app.inspector_dirty = true;
-      }
-    }
+    if (h.slices > 1) draw_slice_selector(app, h);
     ImGui::TextWrapped("%s", heatmap_title(h).c_str());
+    draw_colour_bar(h, std::min(ImGui::GetContentRegionAvail().x, 22 * ImGui::GetFontSize()));
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     draw_heatmap(h, {avail.x, std::max(avail.y, 12 * ImGui::GetFontSize())});
   }
   if (v.histogram) {
-    ImGui::TextUnformatted("histogram");
+    ImGui::TextUnformatted(tr("histogram"));
     draw_histogram(*v.histogram, {ImGui::GetContentRegionAvail().x, 60});
   }
   if (!v.values_note.empty()) ImGui::TextDisabled("%s", v.values_note.c_str());
