@@ -219,3 +219,35 @@ TEST_CASE("the seed 004 scenario is one command away from the default model") {
   CHECK(view.at("model") == "seed-tiny");
   CHECK(view.at("prompt_field") == json{{"kind", "ids"}, {"value", "12,81,92,52,65"}});
 }
+
+TEST_CASE("the dump shows the heatmap's colour scale and head, the Work charts' axes, and no time in a meta run") {
+  Workdir dir("heatmap-charts");
+  const Result r = gui(dir, "--model seed-tiny --ids 12,81,92,52,65 --script " +
+                                quote("prefill; step 3; select attn_weights; dump real.json; meta on; prefill; step 2; "
+                                      "dump meta.json") +
+                                " --size 1280x720");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const json real = json::parse(read_file(dir / "real.json"));
+  const json& h = real.at("selected").at("heatmap");
+  CHECK(h.at("scale") == "probability");
+  CHECK(h.at("fixed_scale") == true);
+  CHECK(h.at("scale_min") == 0.0);
+  CHECK(h.at("scale_max") == 1.0);
+  CHECK(h.at("colour_bar_ticks") == json{0.0, 0.5, 1.0});
+  CHECK(h.at("slice_text") == "head 1 of 4");
+  const json& charts = real.at("charts");
+  REQUIRE(charts.size() == 3);
+  CHECK(charts.at(0).at("unit") == "MACs");
+  CHECK(charts.at(0).at("cached").size() == 3);  // the prefill predicts nothing
+  CHECK(charts.at(0).at("x_ticks") == json{1, 2, 3});
+  CHECK(charts.at(1).at("unit") == "bytes");
+  CHECK(real.at("timing").at("available") == true);
+
+  const json meta = json::parse(read_file(dir / "meta.json"));
+  CHECK(meta.at("meta") == true);
+  CHECK(meta.at("timing").at("available") == false);
+  CHECK(meta.at("timing").dump().find("ms") == std::string::npos);
+  CHECK(meta.at("charts").dump().find("_ms") == std::string::npos);
+  CHECK(meta.at("charts").at(0).at("cached").size() == 2);
+}
