@@ -58,7 +58,7 @@ void run_frames(benchmark::State& state, const std::string& model, int prompt_le
   for (const auto& p : app->panes) nodes += p.nodes.size();
   for (auto _ : state) frame(*app, ui, with_gl);
   state.counters["nodes"] = static_cast<double>(nodes);
-  state.counters["zoom"] = app->transform.zoom;
+  state.counters["zoom"] = app->cameras[0].zoom;
 }
 
 const char* kSeedTiny = "prefill; step; step; view compare";

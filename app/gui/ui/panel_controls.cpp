@@ -20,18 +20,18 @@ void same_line_if_fits(float width, float gap) {
 // Text for the tokenizer, several lines if need be, or token ids; the label says which.
 void draw_prompt_field(AppState& app) {
   const bool text = app.prompt.kind == PromptKind::Text;
-  ImGui::TextUnformatted(text ? "prompt (text)" : "prompt (token ids)");
+  ImGui::TextUnformatted(text ? tr("prompt (text)") : tr("prompt (token ids)"));
   ImGui::SameLine();
-  if (ImGui::RadioButton("text", text)) set_prompt_kind(app, PromptKind::Text);
+  if (ImGui::RadioButton(tr("text"), text)) set_prompt_kind(app, PromptKind::Text);
   ImGui::SameLine();
-  if (ImGui::RadioButton("ids", !text)) set_prompt_kind(app, PromptKind::Ids);
+  if (ImGui::RadioButton(tr("ids"), !text)) set_prompt_kind(app, PromptKind::Ids);
   if (text) ImGui::InputTextMultiline("##prompt", &app.prompt.value, {-FLT_MIN, ImGui::GetTextLineHeight() * 3.2f});
   else ImGui::InputText("##prompt", &app.prompt.value);
   if (app.prompt.value.empty()) ImGui::TextDisabled("%s", empty_prompt_hint(app.pending).c_str());
 }
 
 void draw_scenario_buttons(AppState& app) {
-  ImGui::TextUnformatted("Scenarios");
+  ImGui::TextUnformatted(tr("Scenarios"));
   for (const Scenario& s : scenarios()) {
     ImGui::SameLine();
     if (ImGui::SmallButton(std::string(s.label).c_str())) attempt(app, [&] { load_scenario(app, s.name); });
@@ -42,27 +42,28 @@ void draw_scenario_buttons(AppState& app) {
 }  // namespace
 
 void draw_model_controls(AppState& app, UiState& ui) {
-  ImGui::TextUnformatted("Model");
+  ImGui::TextUnformatted(tr("Model"));
   app::RunSpec& p = app.pending;
-  if (ImGui::BeginCombo("model", p.model.c_str())) {
+  if (ImGui::BeginCombo(tr("model"), p.model.c_str())) {
     for (const auto& name : core::model_names())
       if (ImGui::Selectable(name.c_str(), name == p.model)) choose_model(app, name);
     ImGui::EndCombo();
   }
-  if (ImGui::InputText("HF dir", &ui.model_dir, ImGuiInputTextFlags_EnterReturnsTrue) && !ui.model_dir.empty())
+  if (ImGui::InputText(tr("HF dir"), &ui.model_dir, ImGuiInputTextFlags_EnterReturnsTrue) && !ui.model_dir.empty())
     choose_model(app, ui.model_dir);
   int seed = static_cast<int>(p.seed);
-  if (ImGui::InputInt("seed", &seed) && seed >= 0) p.seed = static_cast<uint64_t>(seed);
+  if (ImGui::InputInt(tr("seed"), &seed) && seed >= 0) p.seed = static_cast<uint64_t>(seed);
   draw_prompt_field(app);
-  ImGui::InputInt("prompt len", &p.prompt_len);
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("a random prompt of this many ids, when the prompt field is empty");
-  ImGui::InputInt("batch", &p.batch);
-  ImGui::InputInt("new tokens", &p.new_tokens);
+  ImGui::InputInt(tr("prompt len"), &p.prompt_len);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("%s", tr("a random prompt of this many ids, when the prompt field is empty"));
+  ImGui::InputInt(tr("batch"), &p.batch);
+  ImGui::InputInt(tr("new tokens"), &p.new_tokens);
   bool all = p.prefill == core::PrefillScheme::All;
-  if (ImGui::Checkbox("prefill all prompt tokens", &all))
+  if (ImGui::Checkbox(tr("prefill all prompt tokens"), &all))
     p.prefill = all ? core::PrefillScheme::All : core::PrefillScheme::AllButLast;
-  ImGui::Checkbox("meta (shapes only)", &p.meta);
-  if (ImGui::Button("Load")) attempt(app, [&] { load_with_prompt_field(app); });
+  ImGui::Checkbox(tr("meta (shapes only)"), &p.meta);
+  if (ImGui::Button(tr("Load"))) attempt(app, [&] { load_with_prompt_field(app); });
   ImGui::SameLine();
   ImGui::TextDisabled("%s%s", app.session->model().config().name.c_str(), app.session->meta() ? " (meta)" : "");
   draw_scenario_buttons(app);
@@ -205,10 +206,10 @@ void draw_legend(const AppState& app) {
 }
 
 void draw_export_controls(AppState& app, UiState& ui) {
-  ImGui::TextUnformatted("Export the view");
-  ImGui::Combo("format", &ui.export_format, kExportFormats, IM_ARRAYSIZE(kExportFormats));
-  ImGui::InputText("path", &ui.export_path);
-  if (ImGui::Button("Export"))
+  ImGui::TextUnformatted(tr("Export the view"));
+  ImGui::Combo(tr("format"), &ui.export_format, kExportFormats, IM_ARRAYSIZE(kExportFormats));
+  ImGui::InputText(tr("path"), &ui.export_path);
+  if (ImGui::Button(tr("Export")))
     attempt(app, [&] { export_view(app, kExportFormats[ui.export_format], ui.export_path); });
 }
 
@@ -243,7 +244,7 @@ void draw_token_chips(const TokenStrip& strip, UiState& ui) {
   for (size_t i = 0; i < tokens.size(); ++i) {
     const bool starts_part = i == 0 || tokens[i].generated != tokens[i - 1].generated;
     if (starts_part) {
-      const char* part = tokens[i].generated ? "generated" : "prompt";
+      const char* part = tokens[i].generated ? tr("generated") : tr("prompt");
       if (i > 0) same_line_if_fits(ImGui::CalcTextSize(part).x, 10);
       ImGui::TextDisabled("%s", part);
     }
@@ -258,7 +259,7 @@ void draw_token_chips(const TokenStrip& strip, UiState& ui) {
 
 // The decoded text in a box of up to two lines, scrolled to its end when it grows.
 void draw_decoded_text(const TokenStrip& strip, UiState& ui) {
-  ImGui::TextDisabled("text");
+  ImGui::TextDisabled("%s", tr("text"));
   ImGui::SameLine();
   const float line = ImGui::GetTextLineHeight();
   ImGui::BeginChild("text", {0, box_height(ui.text_height, line, 2 * ImGui::GetTextLineHeightWithSpacing())}, false);
