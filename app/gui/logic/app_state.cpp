@@ -58,6 +58,17 @@ namespace {
 
 Vec2 size_of(const Rect& r) { return {r.width(), r.height()}; }
 
+// The selected tensor's node on side `other`: the same key and layer, else the same name (the cached run's key
+// history is pos_key_states by name, cached_key_states by key; the uncached run computes pos_key_states).
+int counterpart_node(const AppState& app, Side other) {
+  const Selection& sel = app.selection;
+  const PaneView& view = pane(app, other);
+  const int i = find_node_by_key(view, sel.key, sel.layer, sel.external);
+  if (i >= 0 || sel.event < 0) return i;
+  const std::string& name = run_of(app, sel.side).events.at(static_cast<size_t>(sel.event)).name;
+  return find_node(view, run_of(app, other), name, sel.layer);
+}
+
 void after_run_change(AppState& app) { app.dirty = true; }
 
 // The selection's tensor in the pane now shown on its side: after a step its event is the new step's.
@@ -69,9 +80,8 @@ void follow_selection(AppState& app) {
   if (i >= 0) sel.event = view.nodes[static_cast<size_t>(i)].event;
   else if (sel.event >= static_cast<int>(run_of(app, sel.side).events.size())) sel.event = -1;
   if (app.counterpart.event >= 0) {
-    const PaneView& other = pane(app, app.counterpart.side);
-    const int j = find_node_by_key(other, sel.key, sel.layer, sel.external);
-    app.counterpart.event = j >= 0 ? other.nodes[static_cast<size_t>(j)].event : -1;
+    const int j = counterpart_node(app, app.counterpart.side);
+    app.counterpart.event = j >= 0 ? pane(app, app.counterpart.side).nodes[static_cast<size_t>(j)].event : -1;
   }
 }
 
@@ -279,7 +289,7 @@ void show_counterpart(AppState& app) {
   if (sel.event < 0) throw std::invalid_argument("select a tensor first");
   const Side other = sel.side == Side::Cached ? Side::Uncached : Side::Cached;
   const PaneView& view = pane(app, other);
-  const int i = find_node_by_key(view, sel.key, sel.layer, sel.external);
+  const int i = counterpart_node(app, other);
   if (i < 0)
     throw std::invalid_argument("the " + std::string(side_name(other)) + " run has no " + sel.key +
                                 (sel.layer >= 0 ? " in layer " + std::to_string(sel.layer) : std::string()) +

@@ -2,8 +2,10 @@
 
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <stdexcept>
+#include <thread>
 
 #include "app/common/token_ids.h"
 #include "trace/atomic_file.h"
@@ -221,6 +223,15 @@ const std::array kVerbs{
            if (arg(c) != "en" && arg(c) != "zh")
              throw std::invalid_argument("language takes en or zh, got '" + arg(c) + "'");
            set_interface_language(app, arg(c) == "zh" ? UiLanguage::Zh : UiLanguage::En);
+         }},
+    Verb{"time", 0, 1, "[N]", "replay the generation N times per mode (default 5) and wait for the medians",
+         [](AppState& app, const Command& c) {
+           if (app.session->meta()) throw std::invalid_argument("a meta run computes nothing to time");
+           const int runs = c.args.empty() ? kTimingRuns : to_int(c, arg(c));
+           if (runs < 1) throw std::invalid_argument("time needs at least 1 run, got " + arg(c));
+           app.timing.start(app.session->spec(), runs);
+           while (app.timing.running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+           if (!app.timing.error().empty()) throw std::runtime_error(app.timing.error());
          }},
     Verb{"help", 1, 1, "on|off", "the keyboard and mouse help",
          [](AppState& app, const Command& c) { app.help_open = on_off(c, arg(c)); }},

@@ -14,7 +14,7 @@ Rect rect(float x, float y, float w, float h) { return {{x, y}, {x + std::max(w,
 
 float default_left_width(float w) { return std::clamp(w * 0.2f, 270.0f, 340.0f); }
 float default_right_width(float w) { return std::clamp(w * 0.25f, 250.0f, 460.0f); }
-float default_bottom_height(float h) { return std::clamp(h * 0.24f, 130.0f, 260.0f); }
+float default_bottom_height(float h) { return std::clamp(h * 0.27f, 150.0f, 280.0f); }
 bool settings_open_by_default(float w) { return w >= 1200; }
 
 ScreenLayout screen_layout(Vec2 window, const PanelState& panels, const MeasuredHeights& measured, int pane_count,

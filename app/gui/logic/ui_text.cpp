@@ -81,8 +81,7 @@ constexpr std::array kTable{
     Entry{"The whole graph: click or drag to move the view", "整张图：点击或拖动以移动视图"},
     Entry{"The uncached run starts with the first predicted token.", "不带缓存的运行从第一个预测的token开始。"},
     Entry{"Press Prefill or Step to run the model.", "按 预填充 或 单步 运行模型。"},
-    Entry{"this step: %d tokens in | %.3g MACs | KV cache %.1f KiB",
-          "本步: 输入 %d 个token | %.3g 次乘加 | KV 缓存 %.1f KiB"},
+    Entry{"this step: %d tokens in | %s | KV cache %s", "本步: 输入 %d 个token | %s | KV 缓存 %s"},
     Entry{
         "Tokens the step ran through the model, multiply-accumulates it did, and the bytes the KV cache holds after it",
         "本步送入模型的token数、做的乘加次数，以及之后 KV 缓存占用的字节数"},

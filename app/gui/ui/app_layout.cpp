@@ -49,9 +49,11 @@ void splitter(const char* id, const Rect& r, int axis, float sign, float& value,
 void draw_bottom_tabs(AppState& app, const Rect& r) {
   begin_region("bottom", r, false, ImGuiWindowFlags_NoScrollbar);
   if (ImGui::BeginTabBar("bottom_tabs")) {
-    const ImVec2 avail = ImGui::GetContentRegionAvail();
-    const float tab_h = ImGui::GetFrameHeightWithSpacing();
-    const ImVec2 size{avail.x, std::max(avail.y - tab_h, 1.0f)};
+    // Inside a tab item the cursor is below the tab bar: what is left is the content's.
+    auto content = [] {
+      const ImVec2 avail = ImGui::GetContentRegionAvail();
+      return ImVec2{avail.x, std::max(avail.y, 1.0f)};
+    };
     const BottomTab chosen = app.bottom_tab;
     auto tab = [&](const char* label, BottomTab which) {
       const ImGuiTabItemFlags flags = which == chosen ? ImGuiTabItemFlags_SetSelected : 0;
@@ -60,11 +62,11 @@ void draw_bottom_tabs(AppState& app, const Rect& r) {
       return open;
     };
     if (tab(tr("KV cache"), BottomTab::KvCache)) {
-      if (app.panels.bottom_open) draw_kv_cache_panel(app, size);
+      if (app.panels.bottom_open) draw_kv_cache_panel(app, content());
       ImGui::EndTabItem();
     }
     if (tab(tr("Work"), BottomTab::Work)) {
-      if (app.panels.bottom_open) draw_work_plots(app, size);
+      if (app.panels.bottom_open) draw_work_plots(app, content());
       ImGui::EndTabItem();
     }
     if (ImGui::TabItemButton(app.panels.bottom_open ? tr("Hide") : tr("Show"), ImGuiTabItemFlags_Trailing)) {
@@ -95,6 +97,12 @@ void draw_status_bar(const AppState& app, const Rect& r) {
 
 void draw_app(AppState& app, UiState& ui, Fonts& fonts) {
   handle_keys(app);
+  if (ui.dark_applied != app.dark) {
+    // Colours only: the sizes ScaleAllSizes set at start stay.
+    if (app.dark) ImGui::StyleColorsDark();
+    else ImGui::StyleColorsLight();
+    ui.dark_applied = app.dark;
+  }
   const ImGuiIO& io = ImGui::GetIO();
   set_window_size(app, {io.DisplaySize.x, io.DisplaySize.y});
   app.line_height = ImGui::GetTextLineHeight();

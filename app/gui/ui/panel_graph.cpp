@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "app/gui/logic/chart_axes.h"
 #include "app/gui/logic/op_colors.h"
 #include "app/gui/logic/tooltips.h"
 #include "app/gui/ui/panels.h"
@@ -259,8 +260,9 @@ void draw_step_metrics_line(const AppState& app, Side side) {
   }
   const trace::ModeWork m = step_work(run_of(app, side), step);
   // Work, not time: one wall-clock sample says more about the machine's load than about the cache.
-  ImGui::Text(tr("this step: %d tokens in | %.3g MACs | KV cache %.1f KiB"), m.tokens_in, static_cast<double>(m.macs),
-              m.kv_cache_bytes / 1024.0);
+  ImGui::Text(tr("this step: %d tokens in | %s | KV cache %s"), m.tokens_in,
+              si_quantity(static_cast<double>(m.macs), Unit::Macs).c_str(),
+              si_quantity(static_cast<double>(m.kv_cache_bytes), Unit::Bytes).c_str());
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("%s", tr("Tokens the step ran through the model, multiply-accumulates it did, and the bytes the "
                                "KV cache holds after it"));

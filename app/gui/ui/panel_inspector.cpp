@@ -47,8 +47,8 @@ int label_lines(const std::vector<PlacedLabel>& placed) {
 void draw_column_labels(const std::vector<PlacedLabel>& placed, ImVec2 origin, float font_px) {
   ImDrawList* dl = ImGui::GetWindowDrawList();
   for (const auto& p : placed)
-    dl->AddText(ImGui::GetFont(), font_px, {origin.x + p.x, origin.y + p.line * font_px}, rgba(40, 40, 40),
-                p.text->c_str());
+    dl->AddText(ImGui::GetFont(), font_px, {origin.x + p.x, origin.y + p.line * font_px},
+                ImGui::GetColorU32(ImGuiCol_Text), p.text->c_str());
 }
 
 void draw_row_labels(const HeatmapAxis& axis, ImVec2 origin, float cell_h, float font_px) {
@@ -60,7 +60,7 @@ void draw_row_labels(const HeatmapAxis& axis, ImVec2 origin, float cell_h, float
     const float w = font->CalcTextSizeA(font_px, FLT_MAX, 0, text).x;
     const float y = origin.y + (static_cast<float>(r) + 0.5f) * cell_h - font_px / 2;
     if (y < free_y - 0.5f) continue;
-    dl->AddText(font, font_px, {origin.x - w - 4, y}, rgba(40, 40, 40), text);
+    dl->AddText(font, font_px, {origin.x - w - 4, y}, ImGui::GetColorU32(ImGuiCol_Text), text);
     free_y = y + font_px;
   }
 }

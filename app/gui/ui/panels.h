@@ -22,6 +22,7 @@ struct UiState {
   ImVec2 graph_min{0, 0}, graph_max{0, 0};  // the graph panes on screen, for PNG export
   std::string search;                       // the find field
   bool find_list_hovered = false;           // its completions stay open while the pointer is on them
+  bool dark_applied = false;                // the theme ImGui's colours were last set to
 };
 inline constexpr const char* kExportFormats[] = {"mermaid", "dot", "json", "png"};
 
