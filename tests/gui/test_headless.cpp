@@ -251,3 +251,70 @@ TEST_CASE("the dump shows the heatmap's colour scale and head, the Work charts' 
   CHECK(meta.at("charts").dump().find("_ms") == std::string::npos);
   CHECK(meta.at("charts").at(0).at("cached").size() == 2);
 }
+
+TEST_CASE("with the app's own fonts, every shown pane draws its node names at 11 px or more, at each window size") {
+  for (const char* size : {"1024x640", "1280x720", "1600x1000", "1920x1080"}) {
+    INFO(size);
+    Workdir dir("readable");
+    // As the app lands after a few steps, then after the window is resized and after switching to one pane.
+    const Result r = gui(dir, std::string("--size ") + size + " --script " +
+                                  quote("prefill; step 2; dump landed.json; resize 1100x700; frames 3; "
+                                        "dump resized.json; view cached; dump cached.json"));
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    for (const char* file : {"landed.json", "resized.json", "cached.json"}) {
+      INFO(file);
+      const json view = json::parse(read_file(dir / file));
+      int shown = 0;
+      for (const auto& p : view.at("panes")) {
+        if (!p.at("shown").get<bool>()) continue;
+        ++shown;
+        CHECK(p.at("label_px").get<double>() >= 11.0 - 1e-3);
+        CHECK(p.at("visible").size() >= 3);
+        const auto screen = p.at("screen").get<std::vector<double>>();
+        CHECK(screen.at(2) <= view.at("window").at(0).get<double>());
+      }
+      CHECK(shown == (std::string(file) == "cached.json" ? 1 : 2));
+    }
+    CHECK(json::parse(read_file(dir / "resized.json")).at("window") == json::array({1100, 700}));
+  }
+}
+
+TEST_CASE("at 1024x640 side by side, the uncached pane starts right after the cached one and fits in the window") {
+  Workdir dir("compare-small");
+  const Result r = gui(dir, "--size 1024x640 --script " + quote("view compare; prefill; step 3; dump view.json") +
+                                " --screenshot out.png");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const json view = json::parse(read_file(dir / "view.json"));
+  const auto a = view.at("panes").at(0).at("screen").get<std::vector<double>>();
+  const auto b = view.at("panes").at(1).at("screen").get<std::vector<double>>();
+  CHECK(b.at(0) > a.at(2));
+  CHECK(b.at(0) - a.at(2) <= 12);
+  CHECK(b.at(2) <= 1024);
+  CHECK(a.at(2) - a.at(0) >= 160);
+  CHECK(b.at(1) == a.at(1));
+  // Both panes are drawn where the view model says: each has the graph's background and node colours.
+  const Image img = load_png(dir / "out.png");
+  for (const auto& s : {a, b}) {
+    std::map<uint32_t, int> colours;
+    for (int y = static_cast<int>(s[1]) + 5; y < static_cast<int>(s[3]) - 5; y += 3)
+      for (int x = static_cast<int>(s[0]) + 5; x < static_cast<int>(s[2]) - 5; x += 3) {
+        const size_t i = (static_cast<size_t>(y) * img.width + x) * 3;
+        ++colours[(uint32_t{img.rgb[i]} << 16) | (uint32_t{img.rgb[i + 1]} << 8) | img.rgb[i + 2]];
+      }
+    CHECK(colours.size() > 20);
+  }
+}
+
+TEST_CASE("the inspector follows the selected tensor across steps in the running app") {
+  Workdir dir("follow");
+  const Result r = gui(dir, "--model seed-tiny --ids 12,81,92,52,65 --script " +
+                                quote("view cached; prefill; step; select attn_weights; step; step; dump sel.json"));
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const json view = json::parse(read_file(dir / "sel.json"));
+  CHECK(view.at("selected").at("name") == "attn_weights");
+  CHECK(view.at("selected").at("step") == 3);
+  CHECK(view.at("selected").at("shape") == json::array({4, 1, 7}));
+}
