@@ -62,20 +62,28 @@ void run_frames(benchmark::State& state, const std::string& model, int prompt_le
 }
 
 const char* kSeedTiny = "prefill; step; step; view compare";
-// The seed 000 scenario (prefill and first decode step beside the uncached pass), every layer, fitted (everything on
-// screen, the worst case for drawing).
+// The seed 000 scenario (prefill and first decode step beside the uncached pass), every layer, as the app lands on
+// it: fitted at the readable zoom, the top of the graph on screen.
 const char* kOpenLlamaFit = "prefill; step; show-prefill on; unfold; view compare";
+// The same zoomed out until every node is on screen: the worst case for drawing.
+const char* kOpenLlamaOverview = "prefill; step; show-prefill on; unfold; view compare; zoom 0.03";
 // The same zoomed to reading size: text on, most nodes culled.
 const char* kOpenLlamaZoomed = "prefill; step; show-prefill on; unfold; view compare; zoom 30";
 
 void BM_FrameFoldedSeedTiny_ui(benchmark::State& s) { run_frames(s, "seed-tiny", 5, kSeedTiny, false); }
 void BM_FrameUnfoldedOpenLlama3b_fit_ui(benchmark::State& s) { run_frames(s, "openllama-3b", 7, kOpenLlamaFit, false); }
+void BM_FrameUnfoldedOpenLlama3b_overview_ui(benchmark::State& s) {
+  run_frames(s, "openllama-3b", 7, kOpenLlamaOverview, false);
+}
 void BM_FrameUnfoldedOpenLlama3b_zoomed_ui(benchmark::State& s) {
   run_frames(s, "openllama-3b", 7, kOpenLlamaZoomed, false);
 }
 void BM_FrameFoldedSeedTiny_with_gl(benchmark::State& s) { run_frames(s, "seed-tiny", 5, kSeedTiny, true); }
 void BM_FrameUnfoldedOpenLlama3b_fit_with_gl(benchmark::State& s) {
   run_frames(s, "openllama-3b", 7, kOpenLlamaFit, true);
+}
+void BM_FrameUnfoldedOpenLlama3b_overview_with_gl(benchmark::State& s) {
+  run_frames(s, "openllama-3b", 7, kOpenLlamaOverview, true);
 }
 
 // Graphviz on the folded openllama-3b decode step (what the cache spares every later step), then the
@@ -102,9 +110,11 @@ void BM_LayoutSeedTiny(benchmark::State& state) {
 
 BENCHMARK(BM_FrameFoldedSeedTiny_ui)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FrameUnfoldedOpenLlama3b_fit_ui)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FrameUnfoldedOpenLlama3b_overview_ui)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FrameUnfoldedOpenLlama3b_zoomed_ui)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FrameFoldedSeedTiny_with_gl)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FrameUnfoldedOpenLlama3b_fit_with_gl)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FrameUnfoldedOpenLlama3b_overview_with_gl)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_LayoutOpenLlama3b)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_LayoutSeedTiny)->Unit(benchmark::kMillisecond);
 
