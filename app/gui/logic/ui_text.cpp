@@ -58,6 +58,9 @@ constexpr std::array kTable{
     Entry{"Inspector", "检查器"},
     Entry{"Click a node to inspect it.", "点击一个节点查看它。"},
     // graph panes
+    Entry{"Centre the pane on this tensor", "让窗格以这个张量为中心"},
+    Entry{"Counterpart", "对应张量"},
+    Entry{"Show the same tensor in the other run (C)", "在另一次运行中显示同一个张量 (C)"},
     Entry{"layer", "层"},
     Entry{"op", "运算"},
     Entry{"text", "文本"},

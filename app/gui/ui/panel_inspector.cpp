@@ -212,6 +212,10 @@ void draw_inspector(AppState& app) {
   ImGui::TextDisabled(tr("%s run"), tr(side_name(app.selection.side)));
   ImGui::SameLine();
   if (ImGui::SmallButton(tr("Focus"))) attempt(app, [&] { focus_selection(app); });
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr("Centre the pane on this tensor"));
+  ImGui::SameLine();
+  if (ImGui::SmallButton(tr("Counterpart"))) attempt(app, [&] { show_counterpart(app); });
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr("Show the same tensor in the other run (C)"));
   for (const auto& line : v.lines) ImGui::TextUnformatted(line.c_str());
   ImGui::Separator();
   int clicked = -1;
