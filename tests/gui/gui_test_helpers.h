@@ -1,6 +1,8 @@
 #pragma once
 // Shared set-up for the GUI logic tests: the app's state on seed 004's prompt, or on kjv-char's text as the app
 // opens.
+#include <catch2/catch.hpp>
+
 #include "app/gui/logic/app_state.h"
 
 namespace kvscope::gui::testing {
@@ -27,6 +29,14 @@ inline AppState make_app(app::RunSpec spec = seed_tiny_spec()) {
 inline void run(AppState& app, const std::string& script) {
   for (const auto& c : parse_script(script)) run_command(app, c);
   refresh(app);
+}
+
+// Runs `script`, which selects a tensor with values, and returns the inspector's heatmap of it.
+inline const Heatmap& selected_heatmap(AppState& app, const std::string& script) {
+  run(app, script);
+  REQUIRE(app.inspector);
+  REQUIRE(app.inspector->heatmap);
+  return *app.inspector->heatmap;
 }
 
 inline const NodeView* node(const AppState& app, Side side, const std::string& name, int layer = 0) {

@@ -65,10 +65,7 @@ void keys_of(const json& j, std::vector<std::string>& out) {
 
 TEST_CASE("attention weights (a softmax) use the fixed 0..1 scale: a row spread over 0.12..0.16 looks flat") {
   AppState app = make_app();
-  run(app, "prefill; select prefill_attn_weights");
-  REQUIRE(app.inspector);
-  REQUIRE(app.inspector->heatmap);
-  const Heatmap& h = *app.inspector->heatmap;
+  const Heatmap& h = selected_heatmap(app, "prefill; select prefill_attn_weights");
   CHECK(h.scale == HeatScale::Probability);
   CHECK(h.fixed_scale);
   CHECK(h.scale_min == 0.0f);
@@ -91,10 +88,7 @@ TEST_CASE("attention weights (a softmax) use the fixed 0..1 scale: a row spread 
 
 TEST_CASE("other heatmaps use the tensor's range, diverging around 0 when they straddle it") {
   AppState app = make_app();
-  run(app, "prefill; select prefill_query_states");
-  REQUIRE(app.inspector);
-  REQUIRE(app.inspector->heatmap);
-  const Heatmap& h = *app.inspector->heatmap;
+  const Heatmap& h = selected_heatmap(app, "prefill; select prefill_query_states");
   const auto& values = *run_of(app, Side::Cached).events.at(app.inspector->event).values;
   const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
   REQUIRE(*lo < 0);

@@ -37,10 +37,7 @@ TEST_CASE("the inspector shows the selected tensor's shape, labels, inputs and c
 
 TEST_CASE("the prefill attention heatmap is the causal triangle; a decode step's is one row") {
   AppState app = make_app();
-  run(app, "prefill; select prefill_attn_weights");
-  REQUIRE(app.inspector);
-  REQUIRE(app.inspector->heatmap);
-  const Heatmap& h = *app.inspector->heatmap;
+  const Heatmap& h = selected_heatmap(app, "prefill; select prefill_attn_weights");
   CHECK(h.slices == 4);  // one per head
   REQUIRE(h.rows == 4);
   REQUIRE(h.cols == 4);
