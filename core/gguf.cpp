@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/quant.h"
+
 namespace kvscope::core {
 
 // GGUF is little-endian (big-endian files exist but say nothing of it); arrays are copied in bulk.
@@ -55,50 +57,34 @@ constexpr uint64_t kMinKeyValueBytes = 8 + 4 + 1;
 // The smallest a tensor info can be: name length, n_dims, one dimension, type, offset.
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;
 
-struct Block {
-  const char* name;
-  int64_t elements;  // values per block
-  int64_t bytes;     // bytes per block
-};
-
-// Every tensor type ggml defines a block layout for (the block_* structs of ggml-common.h), whether or not
-// kvscope can dequantize it (core/quant.h decides that at load): the container is valid either way, and a
-// model file's vocabulary is readable whatever its tensors are made of. The removed types (4, 5, 31-33,
-// 36-38) are unknown.
-std::optional<Block> ggml_block(uint32_t type) {
+// The block layout of every tensor type ggml defines one for. core/quant.h gives those kvscope dequantizes;
+// the others (the block_* structs of ggml-common.h) are listed here, since the container is valid whatever
+// its tensors are made of (a Q3_K file's vocabulary is readable; its weights are the loader's to refuse).
+// The removed types (4, 5, 31-33, 36-38) are unknown.
+std::optional<BlockLayout> ggml_block(uint32_t type) {
+  if (const std::optional<BlockLayout> readable = block_layout(type)) return readable;
   switch (type) {
-    case 0: return Block{"F32", 1, 4};
-    case 1: return Block{"F16", 1, 2};
-    case 2: return Block{"Q4_0", 32, 2 + 16};
-    case 3: return Block{"Q4_1", 32, 2 + 2 + 16};
-    case 6: return Block{"Q5_0", 32, 2 + 4 + 16};
-    case 7: return Block{"Q5_1", 32, 2 + 2 + 4 + 16};
-    case 8: return Block{"Q8_0", 32, 2 + 32};
-    case 9: return Block{"Q8_1", 32, 2 + 2 + 32};
-    case 10: return Block{"Q2_K", 256, 16 + 64 + 2 + 2};
-    case 11: return Block{"Q3_K", 256, 32 + 64 + 12 + 2};
-    case 12: return Block{"Q4_K", 256, 2 + 2 + 12 + 128};
-    case 13: return Block{"Q5_K", 256, 2 + 2 + 12 + 32 + 128};
-    case 14: return Block{"Q6_K", 256, 128 + 64 + 16 + 2};
-    case 15: return Block{"Q8_K", 256, 4 + 256 + 32};
-    case 16: return Block{"IQ2_XXS", 256, 2 + 64};
-    case 17: return Block{"IQ2_XS", 256, 2 + 64 + 8};
-    case 18: return Block{"IQ3_XXS", 256, 2 + 96};
-    case 19: return Block{"IQ1_S", 256, 2 + 32 + 16};
-    case 20: return Block{"IQ4_NL", 32, 2 + 16};
-    case 21: return Block{"IQ3_S", 256, 2 + 64 + 8 + 32 + 4};
-    case 22: return Block{"IQ2_S", 256, 2 + 64 + 8 + 8};
-    case 23: return Block{"IQ4_XS", 256, 2 + 2 + 4 + 128};
-    case 24: return Block{"I8", 1, 1};
-    case 25: return Block{"I16", 1, 2};
-    case 26: return Block{"I32", 1, 4};
-    case 27: return Block{"I64", 1, 8};
-    case 28: return Block{"F64", 1, 8};
-    case 29: return Block{"IQ1_M", 256, 32 + 16 + 8};
-    case 30: return Block{"BF16", 1, 2};
-    case 34: return Block{"TQ1_0", 256, 48 + 4 + 2};
-    case 35: return Block{"TQ2_0", 256, 64 + 2};
-    case 39: return Block{"MXFP4", 32, 1 + 16};
+    case 9: return BlockLayout{32, 2 + 2 + 32};             // Q8_1
+    case 10: return BlockLayout{256, 16 + 64 + 2 + 2};      // Q2_K
+    case 11: return BlockLayout{256, 32 + 64 + 12 + 2};     // Q3_K
+    case 15: return BlockLayout{256, 4 + 256 + 32};         // Q8_K
+    case 16: return BlockLayout{256, 2 + 64};               // IQ2_XXS
+    case 17: return BlockLayout{256, 2 + 64 + 8};           // IQ2_XS
+    case 18: return BlockLayout{256, 2 + 96};               // IQ3_XXS
+    case 19: return BlockLayout{256, 2 + 32 + 16};          // IQ1_S
+    case 20: return BlockLayout{32, 2 + 16};                // IQ4_NL
+    case 21: return BlockLayout{256, 2 + 64 + 8 + 32 + 4};  // IQ3_S
+    case 22: return BlockLayout{256, 2 + 64 + 8 + 8};       // IQ2_S
+    case 23: return BlockLayout{256, 2 + 2 + 4 + 128};      // IQ4_XS
+    case 24: return BlockLayout{1, 1};                      // I8
+    case 25: return BlockLayout{1, 2};                      // I16
+    case 26: return BlockLayout{1, 4};                      // I32
+    case 27: return BlockLayout{1, 8};                      // I64
+    case 28: return BlockLayout{1, 8};                      // F64
+    case 29: return BlockLayout{256, 32 + 16 + 8};          // IQ1_M
+    case 34: return BlockLayout{256, 48 + 4 + 2};           // TQ1_0
+    case 35: return BlockLayout{256, 64 + 2};               // TQ2_0
+    case 39: return BlockLayout{32, 1 + 16};                // MXFP4
     default: return std::nullopt;
   }
 }
@@ -295,8 +281,9 @@ GgufValue read_value(Reader& r, GgufType type) {
 
 // Fills in the tensor's element count and byte size from its dims and type, checking each step.
 void check_tensor(const Reader& r, GgufTensorInfo& t, const std::vector<uint64_t>& dims, uint64_t alignment) {
-  const std::optional<Block> block = ggml_block(t.type);
+  const std::optional<BlockLayout> block = ggml_block(t.type);
   if (!block) r.fail("unknown ggml type " + to_string(t.type));
+  const std::string type_name(ggml_type_name(t.type));
   int64_t elements = 1;
   for (uint64_t d : dims) {
     if (d > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
@@ -308,11 +295,10 @@ void check_tensor(const Reader& r, GgufTensorInfo& t, const std::vector<uint64_t
   t.elements = elements;
   if (dims[0] % static_cast<uint64_t>(block->elements) != 0) {
     r.fail("innermost dimension " + to_string(dims[0]) + " of " + dims_text(dims) + " is not a whole number of " +
-           block->name + " blocks of " + to_string(block->elements) + " values");
+           type_name + " blocks of " + to_string(block->elements) + " values");
   }
   if (__builtin_mul_overflow(elements / block->elements, block->bytes, &t.bytes)) {
-    r.fail("dimensions " + dims_text(dims) + " of " + block->name +
-           " overflow: their byte size does not fit in 64 bits");
+    r.fail("dimensions " + dims_text(dims) + " of " + type_name + " overflow: their byte size does not fit in 64 bits");
   }
   if (t.offset % alignment != 0) {
     r.fail("offset " + to_string(t.offset) + " is not a multiple of general.alignment " + to_string(alignment));

@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -10,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/gguf.h"
+#include "core/quant.h"
 #include "tests/support/gguf_writer.h"
 #include "tests/support/temp_dir.h"
 
@@ -252,6 +254,34 @@ TEST_CASE("GGUF tensors read back with their dims, type, offset, size and bytes"
   }
 }
 
+TEST_CASE("GGUF sizes every tensor type kvscope dequantizes as core/quant.h does", "[gguf]") {
+  TempDir dir;
+  const std::string path = dir.file("types.gguf");
+  GgufWriter w;
+  std::vector<uint32_t> readable;
+  for (uint32_t type = 0; type < 64; ++type) {
+    const std::optional<BlockLayout> layout = block_layout(type);
+    if (!layout) continue;
+    readable.push_back(type);
+    const auto row = static_cast<uint64_t>(layout->elements);
+    w.add_tensor({std::string(ggml_type_name(type)),
+                  {row, 3},
+                  type,
+                  pattern(static_cast<size_t>(tensor_bytes(type, 3 * layout->elements)), static_cast<int>(type)),
+                  {}});
+  }
+  CHECK(readable.size() == 11);  // F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K
+  w.write(path);
+  const GgufFile file = GgufFile::open(path);
+  REQUIRE(file.tensors().size() == readable.size());
+  for (const GgufTensorInfo& t : file.tensors()) {
+    INFO(t.name);
+    CHECK(t.name == ggml_type_name(t.type));
+    CHECK(t.bytes == tensor_bytes(t.type, t.elements));
+    CHECK(as_string(file.data(t)) == pattern(static_cast<size_t>(t.bytes), static_cast<int>(t.type)));
+  }
+}
+
 TEST_CASE("GGUF honours a custom general.alignment", "[gguf]") {
   TempDir dir;
   const std::string path = dir.file("aligned.gguf");
@@ -466,6 +496,13 @@ TEST_CASE("malformed GGUF files are refused in one line naming the file and key 
   SECTION("an unknown tensor type") {
     image.put_u32(layout.tensor("blk.0.attn_q.weight").type, 99);
     CHECK_THAT(open_error(image.bytes), Contains(path + ": tensor " + q + ": unknown ggml type 99"));
+  }
+  SECTION("the tensor types ggml removed") {
+    for (uint32_t removed : {4u, 5u, 31u, 32u, 33u, 36u, 37u, 38u, 40u}) {
+      image.put_u32(layout.tensor("blk.0.attn_q.weight").type, removed);
+      CHECK_THAT(open_error(image.bytes),
+                 Contains(path + ": tensor " + q + ": unknown ggml type " + std::to_string(removed)));
+    }
   }
   SECTION("a row that is not a whole number of blocks") {
     image.put_u64(layout.tensor("blk.0.attn_q.weight").dims, 33);
