@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/gguf.h"
 #include "tokenizer/internal.h"
 #include "tokenizer/utf8.h"
 
@@ -147,6 +148,8 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path, con
     throw TokenizerError(path.string() + ": no tokenizer.json, tokenizer.model or tokenizer.bin in this directory");
   }
   if (!std::filesystem::exists(path, ec)) throw TokenizerError(path.string() + ": no such file or directory");
+  // Before reading the file whole: a GGUF file is usually a model of gigabytes, and GgufFile maps it.
+  if (core::looks_like_gguf(path)) return load_gguf_vocabulary(path);
   const std::string bytes = detail::read_file(path);
   if (bytes.empty()) throw TokenizerError(path.string() + ": empty file, not a tokenizer");
   switch (sniff(path, bytes)) {
@@ -156,8 +159,8 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path, con
     case Format::unknown: break;
   }
   throw TokenizerError(path.string() +
-                       ": not a tokenizer (neither tokenizer.json, SentencePiece's tokenizer.model nor llama2.c's "
-                       "tokenizer.bin)");
+                       ": not a tokenizer (neither tokenizer.json, SentencePiece's tokenizer.model, llama2.c's "
+                       "tokenizer.bin nor a GGUF file)");
 }
 
 }  // namespace kvscope::tokenizer

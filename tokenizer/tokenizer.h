@@ -1,8 +1,8 @@
 #pragma once
 // Text to token ids and back, for every tokenizer format LLaMA-family models ship: SentencePiece's
 // tokenizer.model, Hugging Face's tokenizer.json (SentencePiece-style BPE with byte fallback, byte-level BPE,
-// character-level BPE), llama2.c's tokenizer.bin, and (through tokenizer/vocab.h) a vocabulary held in memory,
-// such as the one a GGUF file embeds. Plain C++: no Eigen, no ImGui.
+// character-level BPE), llama2.c's tokenizer.bin, a GGUF file's embedded vocabulary, and (through
+// tokenizer/vocab.h) a vocabulary held in memory. Plain C++: no Eigen, no ImGui.
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -76,7 +76,8 @@ struct LoadOptions {
 
 // Loads a tokenizer, recognised by content. A directory: its tokenizer.json, else its tokenizer.model, else its
 // tokenizer.bin (with tokenizer_config.json beside, when present, for add_bos_token and the special tokens). A
-// file: JSON is a tokenizer.json, SentencePiece's protobuf a tokenizer.model, llama2.c's layout a tokenizer.bin.
+// file: GGUF's magic is a GGUF file's vocabulary, JSON a tokenizer.json, SentencePiece's protobuf a
+// tokenizer.model, llama2.c's layout a tokenizer.bin.
 // Throws TokenizerError (one line naming the file) when nothing is found or the file is malformed.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path, const LoadOptions& options = {});
 
@@ -88,5 +89,12 @@ std::optional<std::filesystem::path> find_tokenizer_file(const std::filesystem::
 std::unique_ptr<Tokenizer> load_sentencepiece(const std::filesystem::path& file);
 std::unique_ptr<Tokenizer> load_hf_tokenizer_json(const std::filesystem::path& file);
 std::unique_ptr<Tokenizer> load_llama2c(const std::filesystem::path& file, std::optional<int> vocab_size = {});
+// The vocabulary a GGUF file embeds (tokenizer.ggml.*): model "llama" (SentencePiece BPE: tokens, scores,
+// token_type, add_space_prefix; kind() "spm-vocab") or "gpt2" (byte-level BPE: tokens, merges, token_type,
+// the pre-tokenizer named by tokenizer.ggml.pre; kind() "hf-byte-level-bpe"). Throws TokenizerError, one line
+// starting with the file name and naming the key, for a container GgufFile refuses, another model ("bert",
+// "t5", ...), an unknown pre-tokenizer, a key missing or of the wrong type, arrays of different lengths, a token
+// type outside 1-6 or a token id outside the vocabulary.
+std::unique_ptr<Tokenizer> load_gguf_vocabulary(const std::filesystem::path& file);
 
 }  // namespace kvscope::tokenizer
