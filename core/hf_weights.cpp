@@ -138,6 +138,14 @@ LlamaWeights load_hf_weights(const std::string& dir, const LlamaConfig& config) 
   return weights;
 }
 
+std::vector<std::pair<std::string, std::string>> hf_stored_dtypes(const std::string& dir, const LlamaConfig& config) {
+  Checkpoint checkpoint(dir);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const ParameterShape& p : parameter_shapes(config))
+    out.emplace_back(p.name, checkpoint.locate(p.name).second->dtype_name);
+  return out;
+}
+
 void save_hf_weights(const std::string& dir, const LlamaConfig& config, LlamaWeights& weights, DType dtype) {
   // A mismatch would save a directory that loads with a different head than the one saved.
   if (weights.tied != config.tie_word_embeddings) {

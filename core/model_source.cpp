@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "core/gguf.h"
+#include "core/gguf_model.h"
 #include "core/hf_weights.h"
+#include "core/llama2c.h"
+#include "core/quant.h"
 
 namespace kvscope::core {
 
@@ -34,7 +38,7 @@ namespace {
 ModelSource directory_source(const fs::path& dir, const std::string& name) {
   const fs::path config = dir / "config.json";
   if (!fs::exists(config)) throw ConfigError(config.string() + ": missing (a model directory needs config.json)");
-  ModelSource source{load_config_file(config.string()), dir.string()};
+  ModelSource source{load_config_file(config.string()), ModelFormat::safetensors, dir.string()};
   source.config.name = name;
   return source;
 }
@@ -45,23 +49,77 @@ std::string comma_separated(const std::vector<std::string>& names) {
   return out;
 }
 
+ModelSource file_source(const std::string& path) {
+  if (looks_like_gguf(path)) return {gguf_llama_config(GgufFile::open(path)), ModelFormat::gguf, path};
+  if (looks_like_llama2c(path)) return {read_llama2c_header(path).config, ModelFormat::llama2c, path};
+  throw ConfigError("--model '" + path +
+                    "' is a file, but neither a GGUF file (it would start with \"GGUF\") nor a llama2.c checkpoint "
+                    "(a header of 7 int32 whose sizes add up to the file's length, or the \"ak42\" magic)");
+}
+
+std::string llama2c_storage(const Llama2cHeader& header) {
+  return header.version == 2 ? "int8 (groups of " + std::to_string(header.group_size) + ")" : "F32";
+}
+
 }  // namespace
 
+std::string_view format_name(ModelFormat format) {
+  switch (format) {
+    case ModelFormat::preset: return "preset";
+    case ModelFormat::safetensors: return "safetensors";
+    case ModelFormat::gguf: return "gguf";
+    case ModelFormat::llama2c: return "llama2.c";
+  }
+  return "unknown";
+}
+
+std::vector<StoredWeight> stored_weights(const ModelSource& source) {
+  std::vector<StoredWeight> out;
+  switch (source.format) {
+    case ModelFormat::gguf: {
+      const GgufFile file = GgufFile::open(source.path);
+      for (const GgufWeight& w : gguf_weights(file, source.config))
+        out.push_back({w.hf_name, std::string(ggml_type_name(w.type))});
+      return out;
+    }
+    case ModelFormat::safetensors:
+      for (auto& [name, dtype] : hf_stored_dtypes(source.path, source.config)) out.push_back({name, dtype});
+      return out;
+    case ModelFormat::llama2c:
+    case ModelFormat::preset: {
+      // Every tensor of a llama2.c file has the same storage (its norms are float32 in every version, but they
+      // are not what the version is about); a preset's weights are made as float32.
+      const std::string as = source.format == ModelFormat::preset ? "F32"
+                                                                  : llama2c_storage(read_llama2c_header(source.path));
+      for (const ParameterShape& p : parameter_shapes(source.config)) out.push_back({p.name, as});
+      return out;
+    }
+  }
+  return out;
+}
+
 ModelSource resolve_model(const std::string& arg) {
-  if (is_preset(arg)) return {preset_config(arg), ""};
+  if (is_preset(arg)) return {preset_config(arg), ModelFormat::preset, ""};
   const std::vector<std::string> shipped = shipped_model_names();
   // A directory of that name in the working directory wins over a shipped model, as a path should.
   if (!fs::is_directory(arg) && std::find(shipped.begin(), shipped.end(), arg) != shipped.end())
     return directory_source(assets_dir() / "models" / arg, arg);
   if (fs::is_directory(arg)) return directory_source(arg, arg);
+  if (fs::is_regular_file(arg)) return file_source(arg);
   throw ConfigError("--model '" + arg + "' is neither a model kvscope ships (" + comma_separated(shipped) +
-                    "), a preset (" + preset_list() + ") nor a model directory");
+                    "), a preset (" + preset_list() + "), a model directory, a GGUF file nor a llama2.c checkpoint");
 }
 
 LlamaModel load_model(const ModelSource& source, uint64_t seed, bool meta) {
   if (meta) return LlamaModel(source.config, std::nullopt);
-  if (source.weights_dir.empty()) return LlamaModel(source.config, random_weights(source.config, seed));
-  return LlamaModel(source.config, load_hf_weights(source.weights_dir, source.config));
+  switch (source.format) {
+    case ModelFormat::preset: return LlamaModel(source.config, random_weights(source.config, seed));
+    case ModelFormat::safetensors: return LlamaModel(source.config, load_hf_weights(source.path, source.config));
+    case ModelFormat::gguf:
+      return LlamaModel(source.config, load_gguf_weights(GgufFile::open(source.path), source.config));
+    case ModelFormat::llama2c: return LlamaModel(source.config, read_llama2c(source.path).weights);
+  }
+  throw std::logic_error("load_model: unknown format");
 }
 
 }  // namespace kvscope::core

@@ -26,6 +26,27 @@ LlamaWeights allocate_weights(const LlamaConfig& c, bool tied) {
   return w;
 }
 
+std::vector<ParameterShape> parameter_shapes(const LlamaConfig& c) {
+  const int64_t h = c.hidden_size, hd = c.head_size(), i = c.intermediate_size, v = c.vocab_size;
+  const int64_t q = int64_t{c.num_attention_heads} * hd, kv = int64_t{c.num_key_value_heads} * hd;
+  std::vector<ParameterShape> out{{"model.embed_tokens.weight", {v, h}}};
+  for (int l = 0; l < c.num_hidden_layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    out.push_back({p + "input_layernorm.weight", {h}});
+    out.push_back({p + "self_attn.q_proj.weight", {q, h}});
+    out.push_back({p + "self_attn.k_proj.weight", {kv, h}});
+    out.push_back({p + "self_attn.v_proj.weight", {kv, h}});
+    out.push_back({p + "self_attn.o_proj.weight", {h, q}});
+    out.push_back({p + "post_attention_layernorm.weight", {h}});
+    out.push_back({p + "mlp.gate_proj.weight", {i, h}});
+    out.push_back({p + "mlp.up_proj.weight", {i, h}});
+    out.push_back({p + "mlp.down_proj.weight", {h, i}});
+  }
+  out.push_back({"model.norm.weight", {h}});
+  if (!c.tie_word_embeddings) out.push_back({"lm_head.weight", {v, h}});
+  return out;
+}
+
 namespace {
 NamedTensor matrix(std::string name, Matrix& m) { return {std::move(name), {m.rows(), m.cols()}, m.data()}; }
 NamedTensor vector(std::string name, Vector& v) { return {std::move(name), {v.size()}, v.data()}; }

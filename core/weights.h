@@ -45,6 +45,13 @@ struct NamedTensor {
 // Every tensor of the model, in checkpoint order, with the HF names (model.layers.N.self_attn.q_proj.weight, ...).
 // lm_head.weight is left out when the weights are tied.
 std::vector<NamedTensor> named_tensors(LlamaWeights& weights);
+// The name and shape of every parameter of `config`, in named_tensors' order, without allocating anything.
+// lm_head.weight is left out when config.tie_word_embeddings.
+struct ParameterShape {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+std::vector<ParameterShape> parameter_shapes(const LlamaConfig& config);
 // Sizes every matrix for `config` (uninitialised).
 LlamaWeights allocate_weights(const LlamaConfig& config, bool tied);
 

@@ -93,8 +93,15 @@ ojson document_to_json(const Document& doc) {
                          {"steps", std::move(steps)},
                          {"events", std::move(events)}});
   }
-  return ojson{
-      {"schema_version", doc.schema_version}, {"meta", doc.meta}, {"model", doc.model}, {"runs", std::move(runs)}};
+  ojson out{{"schema_version", doc.schema_version}, {"meta", doc.meta}, {"model", doc.model}};
+  if (!doc.weights.format.empty()) {
+    ojson stored = ojson::object();
+    for (const auto& [name, as] : doc.weights.stored_as) stored[name] = as;
+    out["weights"] = ojson{
+        {"format", doc.weights.format}, {"path", doc.weights.path}, {"stored_as", std::move(stored)}};
+  }
+  out["runs"] = std::move(runs);
+  return out;
 }
 
 Document document_from_json(const json& j) {
@@ -110,6 +117,12 @@ Document document_from_json(const json& j) {
   try {
     doc.meta = j.at("meta").get<bool>();
     doc.model = j.at("model");
+    if (const auto w = j.find("weights"); w != j.end()) {
+      doc.weights.format = w->at("format").get<std::string>();
+      doc.weights.path = w->at("path").get<std::string>();
+      for (const auto& [name, as] : w->at("stored_as").items())
+        doc.weights.stored_as.emplace_back(name, as.get<std::string>());
+    }
   } catch (const json::exception& ex) {
     throw std::runtime_error(std::string("document: ") + ex.what());
   }

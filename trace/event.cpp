@@ -20,6 +20,12 @@ constexpr std::array<std::string_view, 3> kDTypes{"float32", "int32", "text"};
 
 }  // namespace
 
+std::string WeightsFile::storage_of(std::string_view name) const {
+  for (const auto& [n, as] : stored_as)
+    if (n == name) return as;
+  return name == "lm_head.weight" ? storage_of("model.embed_tokens.weight") : "";
+}
+
 std::string_view cache_mode_name(CacheMode m) { return kModes[static_cast<size_t>(m)]; }
 std::optional<CacheMode> cache_mode_from_name(std::string_view name) { return from_name<CacheMode>(kModes, name); }
 

@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -104,13 +105,25 @@ struct Run {
   std::vector<Event> events;
 };
 
+// Where a document's weights came from, and how the file stores each one.
+struct WeightsFile {
+  std::string format;  // "preset", "safetensors", "gguf", "llama2.c"; empty in traces written before 4
+  std::string path;    // the model directory or file; empty for a preset
+  std::vector<std::pair<std::string, std::string>> stored_as;  // HF parameter name -> "F32", "Q4_K", ...
+
+  // How `name` is stored, empty when unknown. lm_head.weight, absent when the head is tied to the embeddings,
+  // is stored as model.embed_tokens.weight is.
+  std::string storage_of(std::string_view name) const;
+};
+
 struct Document {
-  // 2: events carry "key" and "role". 3: the input_string event ("text") and token "pieces".
-  // Versions 1 and 2 are still read (key and role derived from the name; no text, no pieces).
-  static constexpr int kSchemaVersion = 3;
+  // 2: events carry "key" and "role". 3: the input_string event ("text") and token "pieces". 4: "weights".
+  // Versions 1 to 3 are still read (key and role derived from the name; no text, no pieces, no weights).
+  static constexpr int kSchemaVersion = 4;
   int schema_version = kSchemaVersion;
   nlohmann::ordered_json model;  // the model config, as HF config.json keys
   bool meta = false;             // shapes only: no values were computed
+  WeightsFile weights;
   std::vector<Run> runs;
 };
 

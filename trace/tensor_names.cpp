@@ -1,5 +1,8 @@
 #include "trace/tensor_names.h"
 
+#include <string>
+#include <utility>
+
 #include <stdexcept>
 #include <string>
 
@@ -150,6 +153,22 @@ std::string_view formula_of(std::string_view key) {
   for (const TensorName& row : kNames)
     if (row.key == key) return formula(row.tensor);
   return {};
+}
+
+std::string weight_of(std::string_view key, int layer) {
+  static constexpr std::pair<std::string_view, std::string_view> kLayerWeights[] = {
+      {"input_layernormed", "input_layernorm"}, {"query_states", "self_attn.q_proj"},
+      {"key_states", "self_attn.k_proj"},       {"value_states", "self_attn.v_proj"},
+      {"attn_projected", "self_attn.o_proj"},   {"attn_output_layernormed", "post_attention_layernorm"},
+      {"gate_projected", "mlp.gate_proj"},      {"up_projected", "mlp.up_proj"},
+      {"down_projected", "mlp.down_proj"},
+  };
+  if (key == "input_embeds") return layer == 0 ? "model.embed_tokens.weight" : "";
+  if (key == "output_layernormed") return "model.norm.weight";
+  if (key == "logits") return "lm_head.weight";
+  for (const auto& [k, part] : kLayerWeights)
+    if (k == key) return "model.layers." + std::to_string(layer) + "." + std::string(part) + ".weight";
+  return "";
 }
 
 Role role_in(Tensor t, Phase phase) { return tensor_name(t).roles[static_cast<size_t>(phase)]; }

@@ -5,6 +5,7 @@
 #include <array>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace kvscope::trace {
@@ -85,6 +86,11 @@ Role role_in(Tensor t, Phase phase);
 // `softmax(QKᵀ/√d + mask)`); formula_of is empty for a key the table does not have.
 std::string_view formula(Tensor t);
 std::string_view formula_of(std::string_view key);
+
+// The HF parameter a tensor is computed from, for layer `layer`: query_states -> "model.layers.3.self_attn.
+// q_proj.weight", logits -> "lm_head.weight" (the embeddings when they are tied: the caller knows), input_embeds
+// -> "model.embed_tokens.weight" in layer 0 only. Empty for tensors no weight enters (scores, activations, ...).
+std::string weight_of(std::string_view key, int layer);
 
 // The key and role of a tensor by its seed name in a phase (for traces written before events carried
 // them); nullopt for a name the table does not have.

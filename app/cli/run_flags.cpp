@@ -34,7 +34,8 @@ void add_output_flag(CLI::App& cmd, std::string& path) {
 RecordedRuns record_runs(const app::RunSpec& spec, const std::vector<core::CacheMode>& modes,
                          const StepObserver& observe) {
   app::LoadedRun loaded = app::load_run(spec);
-  RecordedRuns out{app::new_document(*loaded.model), {}, {}, nullptr};
+  RecordedRuns out{
+      app::new_document(*loaded.model, app::weights_file(loaded.source, loaded.model->meta())), {}, {}, nullptr};
   for (core::CacheMode mode : modes) {
     app::RecordedGeneration gen(*loaded.model, loaded.prompts.ids, app::generation_options(spec, mode, loaded),
                                 spec.capture, app::token_pieces(loaded.tokenizer.get()));

@@ -1,9 +1,12 @@
 #include "app/common/recording.h"
 
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 
+#include "core/gguf.h"
 #include "core/rng.h"
+#include "core/safetensors.h"
 
 namespace kvscope::app {
 
@@ -17,9 +20,21 @@ std::unique_ptr<tokenizer::Tokenizer> load_run_tokenizer(const RunSpec& spec, co
       throw tokenizer::TokenizerError(std::string("--tokenizer: ") + e.what());
     }
   }
-  if (source.weights_dir.empty()) return nullptr;  // a preset
-  const auto file = tokenizer::find_tokenizer_file(source.weights_dir);
-  return file ? tokenizer::load_tokenizer(*file, options) : nullptr;
+  switch (source.format) {
+    case core::ModelFormat::preset: return nullptr;
+    case core::ModelFormat::safetensors: {
+      const auto file = tokenizer::find_tokenizer_file(source.path);
+      return file ? tokenizer::load_tokenizer(*file, options) : nullptr;
+    }
+    case core::ModelFormat::gguf:  // its own vocabulary, when the converter wrote one
+      return core::GgufFile::open(source.path).has("tokenizer.ggml.model") ? tokenizer::load_tokenizer(source.path)
+                                                                           : nullptr;
+    case core::ModelFormat::llama2c: {  // run.c reads tokenizer.bin; kvscope looks for it beside the checkpoint
+      const std::filesystem::path file = std::filesystem::path(source.path).parent_path() / "tokenizer.bin";
+      return std::filesystem::is_regular_file(file) ? tokenizer::load_tokenizer(file, options) : nullptr;
+    }
+  }
+  return nullptr;
 }
 
 namespace {
@@ -137,8 +152,20 @@ void RecordedGeneration::run_to_end() {
   while (!done()) step();
 }
 
-trace::Document new_document(const core::LlamaModel& model) {
+trace::WeightsFile weights_file(const core::ModelSource& source, bool meta) {
+  trace::WeightsFile out{std::string(core::format_name(source.format)), source.path, {}};
+  try {
+    for (core::StoredWeight& w : core::stored_weights(source))
+      out.stored_as.emplace_back(std::move(w.name), std::move(w.stored_as));
+  } catch (const core::WeightsError&) {
+    if (!meta) throw;  // shapes only need no checkpoint; a run with values has already read it
+  }
+  return out;
+}
+
+trace::Document new_document(const core::LlamaModel& model, trace::WeightsFile weights) {
   trace::Document doc;
+  doc.weights = std::move(weights);
   doc.model = core::config_to_json(model.config());
   doc.model["name"] = model.config().name;
   doc.meta = model.meta();

@@ -91,7 +91,11 @@ class RecordedGeneration {
   std::vector<core::StepResult> results_;
 };
 
-// A document for runs of this model: schema version, config, meta flag.
-trace::Document new_document(const core::LlamaModel& model);
+// The trace's record of where the weights come from: the format, the path and each weight's storage. A
+// shapes-only run of a directory whose checkpoint is absent or unreadable records the format and path alone.
+trace::WeightsFile weights_file(const core::ModelSource& source, bool meta);
+
+// A document for runs of this model: schema version, config, meta flag, weights file.
+trace::Document new_document(const core::LlamaModel& model, trace::WeightsFile weights);
 
 }  // namespace kvscope::app

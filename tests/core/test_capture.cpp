@@ -77,7 +77,7 @@ TEST_CASE("attention weights at prefill are causal and rows sum to one", "[trace
 TEST_CASE("a trace document survives JSON and reads back the same", "[trace][json]") {
   const core::LlamaConfig c = core::preset_config("seed-tiny");
   core::LlamaModel model(c, core::random_weights(c, 0));
-  trace::Document doc = app::new_document(model);
+  trace::Document doc = app::new_document(model, app::weights_file(core::resolve_model("seed-tiny"), false));
   doc.runs.push_back(
       record(model, {{1, 2, 3}}, {core::CacheMode::Cached, core::PrefillScheme::AllButLast, 2}, {true, true, 64}).run);
   const auto text = trace::document_to_json(doc).dump();
@@ -86,6 +86,11 @@ TEST_CASE("a trace document survives JSON and reads back the same", "[trace][jso
   // Equal as JSON values (the model's keys come back sorted, which JSON does not distinguish).
   CHECK(nlohmann::json::parse(trace::document_to_json(back).dump()) == nlohmann::json::parse(text));
   CHECK(back.runs[0].steps.size() == 3);
+  // where the weights came from: the format and every weight's storage
+  CHECK(back.weights.format == "preset");
+  CHECK(back.weights.stored_as.size() == doc.weights.stored_as.size());
+  CHECK(back.weights.storage_of("model.layers.1.mlp.down_proj.weight") == "F32");
+  CHECK(back.weights.storage_of("lm_head.weight") == "F32");  // its own, or the embeddings' when tied
   // text form: one line per event, with name and shape
   const std::string printed = trace::document_to_text(doc);
   CHECK_THAT(printed, Catch::Contains("prefill_query_states  [4, 2, 64]  (heads, prefill tokens, head size)"));

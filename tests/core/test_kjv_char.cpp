@@ -24,7 +24,8 @@ nlohmann::json reference() {
 
 TEST_CASE("kjv-char loads through the HF directory path, with its tokenizer", "[kjv]") {
   const core::ModelSource source = core::resolve_model("kjv-char");
-  CHECK(source.weights_dir == (core::assets_dir() / "models" / "kjv-char").string());
+  CHECK(source.format == core::ModelFormat::safetensors);
+  CHECK(source.path == (core::assets_dir() / "models" / "kjv-char").string());
   CHECK(source.config.vocab_size == 100);
   CHECK(source.config.hidden_size == 256);
   CHECK(source.config.num_hidden_layers == 2);

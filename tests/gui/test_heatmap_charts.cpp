@@ -38,7 +38,7 @@ kvscope::trace::Run one_tensor(kvscope::trace::Op op, std::vector<int64_t> shape
 }
 
 Heatmap heatmap_of(const kvscope::trace::Run& run, int slice = 0) {
-  const InspectorView v = build_inspector(run, 0, slice, false, {});
+  const InspectorView v = build_inspector(run, 0, slice, false, {}, {});
   REQUIRE(v.heatmap);
   return *v.heatmap;
 }
@@ -126,7 +126,7 @@ TEST_CASE("other heatmaps use the tensor's range, diverging around 0 when they s
 TEST_CASE("masked scores are grey and left out of the range and the histogram") {
   const float masked = std::numeric_limits<float>::lowest();
   const auto scores = one_tensor(kvscope::trace::Op::Mask, {2, 2}, {"rows", "cols"}, {0.5f, masked, -0.25f, 1.0f});
-  const InspectorView v = build_inspector(scores, 0, 0, false, {});
+  const InspectorView v = build_inspector(scores, 0, 0, false, {}, {});
   REQUIRE(v.heatmap);
   CHECK(v.heatmap->masked == 1);
   CHECK(v.heatmap->scale_min == -1.0f);

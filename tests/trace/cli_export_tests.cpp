@@ -167,7 +167,7 @@ TEST_CASE("a hostile prompt text reads back unchanged from the Mermaid, DOT and 
   CHECK(dot.find(trace::dot_quote("input_string\n" + label)) != std::string::npos);
   REQUIRE(run_cli("trace " + run + "--format json -o " + dir.file("t.json")).exit_code == 0);
   const trace::Document doc = trace::document_from_json(nlohmann::json::parse(test::read_file(dir.file("t.json"))));
-  CHECK(doc.schema_version == 3);
+  CHECK(doc.schema_version == trace::Document::kSchemaVersion);
   const trace::Event& text = doc.runs.at(0).events.at(0);
   CHECK(text.name == "input_string");
   CHECK(text.text == prompt);

@@ -9,8 +9,9 @@
 using namespace kvscope;
 
 TEST_CASE("a trace written as JSON and read back draws the same graph") {
-  core::LlamaModel model = core::load_model(core::resolve_model("seed-tiny"), 7, false);
-  trace::Document doc = app::new_document(model);
+  const core::ModelSource source = core::resolve_model("seed-tiny");
+  core::LlamaModel model = core::load_model(source, 7, false);
+  trace::Document doc = app::new_document(model, app::weights_file(source, false));
   for (core::CacheMode mode : {core::CacheMode::Cached, core::CacheMode::Uncached}) {
     core::GenerationOptions options;
     options.mode = mode;

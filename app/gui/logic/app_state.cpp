@@ -115,7 +115,7 @@ void refresh(AppState& app) {
     if (app.selection.event >= static_cast<int>(run.events.size())) app.selection.event = -1;
     if (app.selection.event >= 0)
       app.inspector = build_inspector(run, app.selection.event, app.heatmap_slice, app.session->meta(),
-                                      sequence_tokens(run, app.session->tokenizer()));
+                                      sequence_tokens(run, app.session->tokenizer()), app.session->weights());
     app.inspector_dirty = false;
   }
 }

@@ -39,7 +39,7 @@ void export_view(AppState& app, const std::string& format, const std::string& pa
   }
   std::string content, note;
   if (format == "json") {
-    trace::Document doc = app::new_document(app.session->model());
+    trace::Document doc = app::new_document(app.session->model(), app.session->weights());
     for (Side s : exported_sides(app)) doc.runs.push_back(app.session->run(s));
     content = trace::document_to_json(doc).dump(1) + "\n";
   } else if (format == "mermaid" || format == "dot") {

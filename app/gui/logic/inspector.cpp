@@ -236,11 +236,20 @@ std::string neighbour_label(const trace::Event& e) {
 }
 
 InspectorView build_inspector(const trace::Run& run, int event, int slice, bool meta,
-                              const std::vector<TokenView>& sequence) {
+                              const std::vector<TokenView>& sequence, const trace::WeightsFile& weights) {
   const trace::Event& e = run.events.at(event);
   InspectorView v;
   v.event = event;
   v.lines = describe(e);
+  if (const std::string weight = trace::weight_of(e.key, e.layer); !weight.empty()) {
+    // Where the learner sees what a quantized file does: the weight this tensor is computed from, as stored.
+    const std::string as = weights.storage_of(weight);
+    const bool tied = weight == "lm_head.weight" && !as.empty() &&
+                      std::none_of(weights.stored_as.begin(), weights.stored_as.end(),
+                                   [&](const auto& w) { return w.first == weight; });
+    v.lines.insert(v.lines.begin() + 2, "weight: " + (tied ? "model.embed_tokens.weight (tied)" : weight) +
+                                            (as.empty() ? "" : ", stored as " + as));
+  }
   for (int in : e.inputs) v.inputs.push_back({in, neighbour_label(run.events.at(in))});
   for (size_t j = static_cast<size_t>(event) + 1; j < run.events.size(); ++j) {
     const auto& inputs = run.events[j].inputs;

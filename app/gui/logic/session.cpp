@@ -10,9 +10,10 @@ const char* side_name(Side s) { return s == Side::Cached ? "cached" : "uncached"
 Session::Session(app::RunSpec spec) : spec_(std::move(spec)) {
   const core::ModelSource source = core::resolve_model(spec_.model);
   const int64_t weight_bytes = source.config.parameter_count() * int64_t{4};
-  meta_forced_ = !spec_.meta && source.weights_dir.empty() && weight_bytes > kMetaAboveWeightBytes;
+  meta_forced_ = !spec_.meta && source.format == core::ModelFormat::preset && weight_bytes > kMetaAboveWeightBytes;
   spec_.meta = spec_.meta || meta_forced_;
   loaded_ = app::load_run(spec_);
+  weights_ = app::weights_file(loaded_.source, spec_.meta);
   // Shapes only need no values; real runs keep values small enough for a heatmap of seed-tiny's tensors
   // without holding every step's large activations in memory.
   spec_.capture = {.stats = !spec_.meta, .values = !spec_.meta, .values_max = 16384};

@@ -25,6 +25,7 @@ class Session {
   const app::RunSpec& spec() const { return spec_; }
   const core::LlamaModel& model() const { return *loaded_.model; }
   bool meta() const { return loaded_.model->meta(); }
+  const trace::WeightsFile& weights() const { return weights_; }
   // The model's tokenizer (or --tokenizer's); null when the run has none and shows ids only.
   const tokenizer::Tokenizer* tokenizer() const { return loaded_.tokenizer.get(); }
   const std::optional<std::string>& prompt_text() const { return loaded_.prompts.text; }
@@ -51,6 +52,7 @@ class Session {
   app::RunSpec spec_;
   bool meta_forced_ = false;
   app::LoadedRun loaded_;
+  trace::WeightsFile weights_;
   std::unique_ptr<app::RecordedGeneration> cached_, uncached_;
 };
 
