@@ -6,7 +6,9 @@
 namespace kvscope::cli {
 
 void add_run_flags(CLI::App& cmd, app::RunSpec& spec) {
-  cmd.add_option("--model,-m", spec.model, "shipped model, preset name or HF model directory")->capture_default_str();
+  cmd.add_option("--model,-m", spec.model,
+                 "shipped model, preset name, HF model directory, GGUF file or llama2.c checkpoint")
+      ->capture_default_str();
   cmd.add_option("--seed", spec.seed, "seed of the preset weights and of --prompt-len ids")->capture_default_str();
   app::add_prompt_flags(cmd, spec);
   cmd.add_option("--prompt-len", spec.prompt_len, "seeded random prompt of this many ids (when --prompt is absent)")

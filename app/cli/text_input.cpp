@@ -7,9 +7,12 @@
 namespace kvscope::cli {
 
 void add_model_tokenizer_flags(CLI::App& cmd, app::RunSpec& spec) {
-  cmd.add_option("--model,-m", spec.model, "shipped model, preset name or HF model directory")->capture_default_str();
+  cmd.add_option("--model,-m", spec.model,
+                 "shipped model, preset name, HF model directory, GGUF file or llama2.c checkpoint")
+      ->capture_default_str();
   cmd.add_option("--tokenizer", spec.tokenizer,
-                 "tokenizer.json, tokenizer.model, tokenizer.bin or a directory holding one; overrides the model's")
+                 "tokenizer.json, tokenizer.model, tokenizer.bin, a GGUF file (its vocabulary) or a directory holding "
+                 "one; overrides the model's")
       ->type_name("PATH");
 }
 

@@ -25,7 +25,8 @@ void add_prompt_flags(CLI::App& cmd, RunSpec& spec) {
          "prompt as token ids, e.g. 12,81,92,52,65 (';' separates the sequences of a batch)")
       ->type_name("IDS");
   cmd.add_option("--tokenizer", spec.tokenizer,
-                 "tokenizer.json, tokenizer.model, tokenizer.bin or a directory holding one; overrides the model's")
+                 "tokenizer.json, tokenizer.model, tokenizer.bin, a GGUF file (its vocabulary) or a directory holding "
+                 "one; overrides the model's")
       ->type_name("PATH");
 }
 

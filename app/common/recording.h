@@ -25,7 +25,7 @@ inline const std::vector<int32_t> kSeed004Prompt{12, 81, 92, 52, 65};
 
 // What the user asked for, as the CLI flags and the GUI controls both express it.
 struct RunSpec {
-  std::string model = kDefaultModel;  // shipped model, preset name or HF model directory
+  std::string model = kDefaultModel;  // shipped model, preset name, HF model directory, GGUF file or llama2.c .bin
   uint64_t seed = 0;                  // weights of presets, and random prompts
   bool meta = false;                  // shapes only
   int batch = 1;

@@ -139,7 +139,9 @@ int main(int argc, char** argv) {
   o.spec.new_tokens = 16;
   CLI::App cli{"kvscope-gui: watch the tensor graph of a LLaMA generation, cached and uncached"};
   cli.footer("Script commands (--script, separated by ';' or newlines):\n" + kvscope::gui::script_reference());
-  cli.add_option("--model", o.spec.model, "shipped model, preset name or HF model directory")->capture_default_str();
+  cli.add_option("--model", o.spec.model,
+                 "shipped model, preset name, HF model directory, GGUF file or llama2.c checkpoint")
+      ->capture_default_str();
   cli.add_option("--seed", o.spec.seed, "weights and random prompt seed")->capture_default_str();
   app::add_prompt_flags(cli, o.spec);
   cli.add_option("--prompt-len", o.spec.prompt_len,

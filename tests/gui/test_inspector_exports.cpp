@@ -105,3 +105,37 @@ TEST_CASE("select names a tensor the view does not draw: a clear error") {
   run(app, "prefill");
   CHECK_THROWS_WITH(run(app, "select attn_weights"), Catch::Contains("no tensor named 'attn_weights'"));
 }
+
+TEST_CASE("the inspector names the weight a tensor is computed from and how the model's file stores it") {
+  AppState app = make_app();
+  run(app, "prefill; select prefill_query_states");
+  REQUIRE(app.inspector);
+  CHECK(has_line(*app.inspector, "weight: model.layers.0.self_attn.q_proj.weight, stored as F32"));
+  run(app, "step; select attn_weights");  // no weight enters a softmax
+  REQUIRE(app.inspector);
+  for (const std::string& line : app.inspector->lines) CHECK(line.rfind("weight:", 0) == std::string::npos);
+
+  // A quantized file: each weight as its file stores it, the head read through the embeddings when tied.
+  const kvscope::trace::Run& cached = app.session->run(Side::Cached);
+  const auto event_of = [&](const std::string& key, int layer) {
+    for (const auto& e : cached.events)
+      if (e.key == key && e.layer == layer) return e.id;
+    FAIL("no event " << key << " in layer " << layer);
+    return -1;
+  };
+  kvscope::trace::WeightsFile file = app.session->weights();
+  REQUIRE(file.format == "preset");
+  std::erase_if(file.stored_as, [](const auto& w) { return w.first == "lm_head.weight"; });
+  for (auto& [name, as] : file.stored_as) {
+    if (name == "model.layers.0.mlp.down_proj.weight") as = "Q6_K";
+    if (name == "model.embed_tokens.weight") as = "Q4_K";
+  }
+  const auto lines = [&](int event) { return build_inspector(cached, event, 0, false, {}, file); };
+  CHECK(has_line(lines(event_of("down_projected", 0)), "weight: model.layers.0.mlp.down_proj.weight, stored as Q6_K"));
+  CHECK(has_line(lines(event_of("input_embeds", 0)), "weight: model.embed_tokens.weight, stored as Q4_K"));
+  CHECK(has_line(lines(event_of("logits", -1)), "weight: model.embed_tokens.weight (tied), stored as Q4_K"));
+  CHECK(has_line(lines(event_of("output_layernormed", -1)), "weight: model.norm.weight, stored as F32"));
+  // Layers past the first add the residual stream, not the embeddings.
+  for (const std::string& line : lines(event_of("input_embeds", 1)).lines)
+    CHECK(line.rfind("weight:", 0) == std::string::npos);
+}

@@ -105,7 +105,8 @@ void panel(AppState& app, const Command& c) {
 }
 
 const std::array kVerbs{
-    Verb{"model", 1, 1, "NAME|DIR", "shipped model, preset or HF model directory (reloads)",
+    Verb{"model", 1, 1, "NAME|PATH",
+         "shipped model, preset, HF model directory, GGUF file or llama2.c checkpoint (reloads)",
          [](AppState& app, const Command& c) { change_spec(app, [&](app::RunSpec& s) { s.model = arg(c); }); }},
     Verb{"seed", 1, 1, "N", "weights and random prompt seed",
          [](AppState& app, const Command& c) {
