@@ -49,8 +49,10 @@ void draw_model_controls(AppState& app, UiState& ui) {
       if (ImGui::Selectable(name.c_str(), name == p.model)) choose_model(app, name);
     ImGui::EndCombo();
   }
-  if (ImGui::InputText(tr("HF dir"), &ui.model_dir, ImGuiInputTextFlags_EnterReturnsTrue) && !ui.model_dir.empty())
+  if (ImGui::InputText(tr("model path"), &ui.model_dir, ImGuiInputTextFlags_EnterReturnsTrue) && !ui.model_dir.empty())
     choose_model(app, ui.model_dir);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("%s", tr("an HF model directory, a GGUF file or a llama2.c checkpoint; Enter, then Load"));
   int seed = static_cast<int>(p.seed);
   if (ImGui::InputInt(tr("seed"), &seed) && seed >= 0) p.seed = static_cast<uint64_t>(seed);
   draw_prompt_field(app);
