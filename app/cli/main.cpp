@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "app/cli/commands.h"
+#include "trace/atomic_file.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"kvscope: see every intermediate tensor of LLaMA inference, with and without a KV cache"};
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   kvscope::cli::add_eval_command(app);
   try {
     app.parse(argc, argv);
+    kvscope::trace::finish_standard_output();  // a full disk or a closed pipe under stdout is a failure
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const std::exception& e) {
