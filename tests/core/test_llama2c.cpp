@@ -1,6 +1,7 @@
-// llama2.c checkpoints: files written here as karpathy/llama2.c's export.py writes them (legacy, version 1 float32,
-// version 2 int8 groups; Q and K rows in the interleaved rotary order) read back into kvscope's HF layout, checked
-// weight by weight and through the forward pass against run.c's own arithmetic; and a catalogue of malformed files.
+// llama2.c checkpoints: files written (tests/support/llama2c_writer.h) as karpathy/llama2.c's export.py writes them
+// (legacy, version 1 float32, version 2 int8 groups; Q and K rows in the interleaved rotary order) read back into
+// kvscope's HF layout, checked weight by weight and through the forward pass against run.c's own arithmetic; and a
+// catalogue of malformed files.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -20,11 +21,14 @@
 #include "core/rng.h"
 #include "core/weights.h"
 #include "tests/core/reference_llama.h"
+#include "tests/support/llama2c_writer.h"
 #include "tests/support/temp_dir.h"
 
 using namespace kvscope::core;
 using Catch::Matchers::Contains;
+using kvscope::test::llama2c_layout;
 using kvscope::test::TempDir;
+using kvscope::test::to_interleaved;
 
 namespace {
 
@@ -63,150 +67,6 @@ LlamaWeights l2c_weights(const LlamaConfig& c, uint64_t seed) {
   }
   randomise(w.norm);
   return w;
-}
-
-// export.py's permute_reverse (HF's rotate_half order -> llama2.c's interleaved order), written as the tensor ops
-// it is: w.view(heads, 2, head/2, in).transpose(1, 2).reshape(heads * head, in). Element [h][t][i] of the view is
-// HF row h*head + t*half + i; after the transpose it sits at [h][i][t], i.e. row h*head + 2*i + t.
-Matrix to_interleaved(const Matrix& hf, int heads) {
-  const Eigen::Index head = hf.rows() / heads, half = head / 2;
-  Matrix out(hf.rows(), hf.cols());
-  for (Eigen::Index h = 0; h < heads; ++h)
-    for (Eigen::Index t = 0; t < 2; ++t)
-      for (Eigen::Index i = 0; i < half; ++i) out.row(h * head + 2 * i + t) = hf.row(h * head + t * half + i);
-  return out;
-}
-
-// The weights as llama2.c holds them: HF's, with Q and K rows interleaved.
-LlamaWeights llama2c_layout(const LlamaConfig& c, LlamaWeights w) {
-  for (LayerWeights& l : w.layers) {
-    l.q_proj = to_interleaved(l.q_proj, c.num_attention_heads);
-    l.k_proj = to_interleaved(l.k_proj, c.num_key_value_heads);
-  }
-  return w;
-}
-
-class Bytes {
- public:
-  void i32(int32_t v) { raw(&v, sizeof v); }
-  void u8(uint8_t v) { raw(&v, sizeof v); }
-  void floats(const float* p, Eigen::Index n) { raw(p, static_cast<size_t>(n) * sizeof(float)); }
-  void tensor(const Matrix& m) { floats(m.data(), m.size()); }
-  void tensor(const Vector& v) { floats(v.data(), v.size()); }
-  void pad_to(size_t n) {
-    REQUIRE(text.size() <= n);
-    text.resize(n, '\0');
-  }
-  // export.py's quantize_q80 + serialize_int8 + serialize_fp32: per group of `group` values, scale = max|w| / 127
-  // in float32, q = round(w / scale) with ties to even (torch.round); the int8 values, then the scales. `m` is
-  // overwritten with what a reader must get back, q * scale.
-  void quantized(Matrix& m, int group) {
-    REQUIRE(m.size() % group == 0);
-    std::vector<float> scales;
-    float* w = m.data();
-    for (Eigen::Index g = 0; g < m.size() / group; ++g) {
-      float* v = w + g * group;
-      float wmax = 0;
-      for (int i = 0; i < group; ++i) wmax = std::max(wmax, std::fabs(v[i]));
-      const float scale = wmax / 127.0f;
-      REQUIRE(scale > 0);
-      for (int i = 0; i < group; ++i) {
-        const auto q = static_cast<int8_t>(std::nearbyint(v[i] / scale));
-        raw(&q, 1);
-        v[i] = static_cast<float>(q) * scale;
-      }
-      scales.push_back(scale);
-    }
-    floats(scales.data(), static_cast<Eigen::Index>(scales.size()));
-  }
-
-  std::string text;
-
- private:
-  void raw(const void* p, size_t n) { text.append(static_cast<const char*>(p), n); }
-};
-
-void header_fields(Bytes& b, const LlamaConfig& c, int32_t vocab) {
-  for (int32_t v : {c.hidden_size, c.intermediate_size, c.num_hidden_layers, c.num_attention_heads,
-                    c.num_key_value_heads, vocab, c.max_position_embeddings})
-    b.i32(v);
-}
-
-// legacy_export: header with the sign of vocab_size as the shared flag, embeddings, each kind of layer tensor for
-// all layers, final norm, the freqs_cos / freqs_sin tables, the classifier when unshared.
-std::string legacy_file(const LlamaConfig& c, const LlamaWeights& m) {
-  Bytes b;
-  header_fields(b, c, m.tied ? c.vocab_size : -c.vocab_size);
-  b.tensor(m.embed_tokens);
-  for (const auto& l : m.layers) b.tensor(l.input_layernorm);
-  for (const auto& l : m.layers) b.tensor(l.q_proj);
-  for (const auto& l : m.layers) b.tensor(l.k_proj);
-  for (const auto& l : m.layers) b.tensor(l.v_proj);
-  for (const auto& l : m.layers) b.tensor(l.o_proj);
-  for (const auto& l : m.layers) b.tensor(l.post_attention_layernorm);
-  for (const auto& l : m.layers) b.tensor(l.gate_proj);  // w1
-  for (const auto& l : m.layers) b.tensor(l.down_proj);  // w2
-  for (const auto& l : m.layers) b.tensor(l.up_proj);    // w3
-  b.tensor(m.norm);
-  const int half = c.head_size() / 2;
-  for (bool sine : {false, true}) {
-    std::vector<float> table;
-    for (int pos = 0; pos < c.max_position_embeddings; ++pos)
-      for (int i = 0; i < half; ++i) {
-        const double angle = pos / std::pow(c.rope_theta, 2.0 * i / c.head_size());
-        table.push_back(static_cast<float>(sine ? std::sin(angle) : std::cos(angle)));
-      }
-    b.floats(table.data(), static_cast<Eigen::Index>(table.size()));
-  }
-  if (!m.tied) b.tensor(m.lm_head);
-  return b.text;
-}
-
-// version1_export / version2_export's 256-byte header.
-void versioned_header(Bytes& b, const LlamaConfig& c, int version, bool shared, int group) {
-  b.i32(static_cast<int32_t>(kLlama2cMagic));
-  b.i32(version);
-  header_fields(b, c, c.vocab_size);
-  b.u8(shared ? 1 : 0);
-  if (version == 2) b.i32(group);
-  b.pad_to(256);
-}
-
-std::string version1_file(const LlamaConfig& c, const LlamaWeights& m) {
-  Bytes b;
-  versioned_header(b, c, 1, m.tied, 0);
-  for (const auto& l : m.layers) b.tensor(l.input_layernorm);
-  for (const auto& l : m.layers) b.tensor(l.post_attention_layernorm);
-  b.tensor(m.norm);
-  b.tensor(m.embed_tokens);
-  for (const auto& l : m.layers) b.tensor(l.q_proj);
-  for (const auto& l : m.layers) b.tensor(l.k_proj);
-  for (const auto& l : m.layers) b.tensor(l.v_proj);
-  for (const auto& l : m.layers) b.tensor(l.o_proj);
-  for (const auto& l : m.layers) b.tensor(l.gate_proj);
-  for (const auto& l : m.layers) b.tensor(l.down_proj);
-  for (const auto& l : m.layers) b.tensor(l.up_proj);
-  if (!m.tied) b.tensor(m.lm_head);
-  return b.text;
-}
-
-// Quantizes `m` in place (to what the file holds, dequantized) while writing it.
-std::string version2_file(const LlamaConfig& c, LlamaWeights& m, int group) {
-  Bytes b;
-  versioned_header(b, c, 2, m.tied, group);
-  for (const auto& l : m.layers) b.tensor(l.input_layernorm);
-  for (const auto& l : m.layers) b.tensor(l.post_attention_layernorm);
-  b.tensor(m.norm);
-  b.quantized(m.embed_tokens, group);
-  for (auto& l : m.layers) b.quantized(l.q_proj, group);
-  for (auto& l : m.layers) b.quantized(l.k_proj, group);
-  for (auto& l : m.layers) b.quantized(l.v_proj, group);
-  for (auto& l : m.layers) b.quantized(l.o_proj, group);
-  for (auto& l : m.layers) b.quantized(l.gate_proj, group);
-  for (auto& l : m.layers) b.quantized(l.down_proj, group);
-  for (auto& l : m.layers) b.quantized(l.up_proj, group);
-  if (!m.tied) b.quantized(m.lm_head, group);
-  return b.text;
 }
 
 void write_bytes(const std::string& path, const std::string& bytes) {
@@ -337,7 +197,8 @@ TEST_CASE("float32 llama2.c checkpoints read back exactly and compute run.c's lo
     LlamaWeights hf = l2c_weights(c, 11);
     const LlamaWeights file_layout = llama2c_layout(c, hf);
     const std::string path = dir.file("stories-tiny.bin");
-    const std::string bytes = k.version == 0 ? legacy_file(c, file_layout) : version1_file(c, file_layout);
+    const std::string bytes = k.version == 0 ? kvscope::test::llama2c_legacy_file(c, file_layout)
+                                             : kvscope::test::llama2c_version1_file(c, file_layout);
     write_bytes(path, bytes);
 
     CHECK(looks_like_llama2c(path));
@@ -370,7 +231,7 @@ TEST_CASE("version 2 int8 groups are dequantized as runq.c does", "[llama2c]") {
       LlamaWeights hf = l2c_weights(c, 23);
       LlamaWeights file_layout = llama2c_layout(c, hf);  // dequantized in place by the writer
       const std::string path = dir.file("q80.bin");
-      write_bytes(path, version2_file(c, file_layout, group));
+      write_bytes(path, kvscope::test::llama2c_version2_file(c, file_layout, group));
 
       CHECK(looks_like_llama2c(path));
       Llama2cCheckpoint read = read_llama2c(path);
@@ -403,20 +264,20 @@ TEST_CASE("looks_like_llama2c recognises checkpoints by content only", "[llama2c
   TempDir dir("llama2c");
   const LlamaConfig c = l2c_config(true);
   const LlamaWeights m = llama2c_layout(c, l2c_weights(c, 5));
-  const std::string legacy = legacy_file(c, m);
+  const std::string legacy = kvscope::test::llama2c_legacy_file(c, m);
   auto looks = [&](const std::string& bytes) {
     const std::string path = dir.file("model.gguf");  // the extension plays no part
     write_bytes(path, bytes);
     return looks_like_llama2c(path);
   };
   CHECK(looks(legacy));
-  CHECK(looks(version1_file(c, m)));
+  CHECK(looks(kvscope::test::llama2c_version1_file(c, m)));
   CHECK_FALSE(looks(legacy.substr(0, legacy.size() - 4)));  // a legacy header must account for every byte
   CHECK_FALSE(looks(legacy + "x"));
   CHECK_FALSE(looks(""));
   CHECK_FALSE(looks("GGUF\x03\x00\x00\x00"));
   CHECK_FALSE(looks(std::string(4096, '\x07')));
-  std::string versioned_but_broken = version1_file(c, m).substr(0, 300);
+  std::string versioned_but_broken = kvscope::test::llama2c_version1_file(c, m).substr(0, 300);
   CHECK(looks(versioned_but_broken));  // the magic says what it is meant to be; reading it says what is wrong
   CHECK_FALSE(looks_like_llama2c(dir.path.string()));
   CHECK_FALSE(looks_like_llama2c(dir.file("absent.bin")));
@@ -427,10 +288,10 @@ TEST_CASE("malformed llama2.c checkpoints are refused in one line naming the fil
   const std::string path = dir.file("bad.bin");
   const LlamaConfig c = l2c_config(false);
   LlamaWeights m = llama2c_layout(c, l2c_weights(c, 9));
-  const std::string legacy = legacy_file(c, m);  // unshared: vocab_size is stored as -64
-  const std::string v1 = version1_file(c, m);
+  const std::string legacy = kvscope::test::llama2c_legacy_file(c, m);  // unshared: vocab_size is stored as -64
+  const std::string v1 = kvscope::test::llama2c_version1_file(c, m);
   LlamaWeights quantized = m;
-  const std::string v2 = version2_file(c, quantized, 32);
+  const std::string v2 = kvscope::test::llama2c_version2_file(c, quantized, 32);
   // Header field offsets: legacy fields from byte 0, versioned ones from byte 8, then the flag and group size.
   enum Field { kDim, kHidden, kLayers, kHeads, kKvHeads, kVocab, kSeq };
   auto legacy_with = [&](Field f, int32_t v) {
