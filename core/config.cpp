@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include <cmath>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -14,6 +15,8 @@ namespace {
 
 using json = nlohmann::json;
 
+// Reads a key of any JSON type the field takes. Integers are read in 64 bits and checked against the field's
+// documented range before they are narrowed, so 2^32 + 100 is refused, never run as 100.
 template <typename T>
 void read_key(const json& j, const char* key, T& out, const std::string& source, bool required) {
   auto it = j.find(key);
@@ -25,7 +28,32 @@ void read_key(const json& j, const char* key, T& out, const std::string& source,
                   : std::is_integral_v<T> ? it->is_number_integer()
                                           : it->is_number();
   if (!ok) throw ConfigError(source + ": field '" + std::string(key) + "' has the wrong type: " + it->dump());
-  out = it->get<T>();
+  if constexpr (std::is_same_v<T, int>) {
+    const ConfigRange& r = config_range(key);
+    if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(r.max))
+      throw ConfigError(source + ": field '" + key + "' is " + it->dump() + ", outside " + r.text());
+    const int64_t v = it->get<int64_t>();
+    if (v < r.min || v > r.max)
+      throw ConfigError(source + ": field '" + key + "' is " + it->dump() + ", outside " + r.text());
+    out = static_cast<int>(v);
+  } else {
+    out = it->get<T>();
+    if constexpr (std::is_floating_point_v<T>)
+      if (!std::isfinite(out))
+        throw ConfigError(source + ": field '" + key + "' is not a finite number: " + it->dump());
+  }
+}
+
+// Keys HF's LlamaConfig reads that change the computation kvscope does not do: refused, never ignored.
+void refuse_unsupported(const json& j, const std::string& source) {
+  if (auto it = j.find("hidden_act"); it != j.end() && !it->is_null() && *it != "silu")
+    throw ConfigError(source + ": field 'hidden_act' is " + it->dump() + "; kvscope computes SwiGLU with silu only");
+  for (const char* key : {"attention_bias", "mlp_bias"})
+    if (auto it = j.find(key); it != j.end() && !it->is_null() && *it != false)
+      throw ConfigError(source + ": field '" + key + "' is " + it->dump() +
+                        "; kvscope computes projections without bias");
+  if (auto it = j.find("rope_scaling"); it != j.end() && !it->is_null())
+    throw ConfigError(source + ": field 'rope_scaling' is set; scaled rotary embeddings are not supported");
 }
 
 }  // namespace
@@ -44,18 +72,47 @@ int64_t LlamaConfig::parameter_count() const {
   return v * h * (tie_word_embeddings ? 1 : 2) + num_hidden_layers * per_layer + h;
 }
 
-void LlamaConfig::validate(const std::string& source) const {
-  auto positive = [&](const char* key, long long value) {
-    if (value <= 0) throw ConfigError(source + ": field '" + key + "' must be positive, got " + std::to_string(value));
+const std::vector<ConfigRange>& config_ranges() {
+  // Beyond what any published LLaMA-family model uses (Llama 3.1 405B: hidden 16384, intermediate 53248, 126
+  // layers, 128 heads, vocabulary 128256, 131072 positions), and small enough that every size kvscope computes
+  // from them fits 64 bits with room to spare.
+  static const std::vector<ConfigRange> ranges{
+      {"vocab_size", 1, 1 << 21},
+      {"hidden_size", 1, 1 << 16},
+      {"intermediate_size", 1, 1 << 18},
+      {"num_hidden_layers", 1, 1024},
+      {"num_attention_heads", 1, 1024},
+      {"num_key_value_heads", 1, 1024},
+      {"head_dim", 0, 4096},
+      {"max_position_embeddings", 1, 1 << 21},
   };
-  positive("vocab_size", vocab_size);
-  positive("hidden_size", hidden_size);
-  positive("intermediate_size", intermediate_size);
-  positive("num_hidden_layers", num_hidden_layers);
-  positive("num_attention_heads", num_attention_heads);
-  positive("num_key_value_heads", num_key_value_heads);
-  positive("max_position_embeddings", max_position_embeddings);
-  if (head_dim < 0) throw ConfigError(source + ": field 'head_dim' must be positive, got " + std::to_string(head_dim));
+  return ranges;
+}
+
+const ConfigRange& config_range(std::string_view key) {
+  for (const ConfigRange& r : config_ranges())
+    if (r.key == key) return r;
+  throw std::logic_error("config_range: no range for " + std::string(key));
+}
+
+std::string ConfigRange::text() const { return std::to_string(min) + ".." + std::to_string(max); }
+
+void LlamaConfig::validate(const std::string& source) const {
+  const std::pair<const char*, int> fields[] = {
+      {"vocab_size", vocab_size},
+      {"hidden_size", hidden_size},
+      {"intermediate_size", intermediate_size},
+      {"num_hidden_layers", num_hidden_layers},
+      {"num_attention_heads", num_attention_heads},
+      {"num_key_value_heads", num_key_value_heads},
+      {"head_dim", head_dim},
+      {"max_position_embeddings", max_position_embeddings},
+  };
+  for (const auto& [key, value] : fields) {
+    const ConfigRange& r = config_range(key);
+    if (value < r.min || value > r.max)
+      throw ConfigError(source + ": field '" + key + "' is " + std::to_string(value) + ", outside " + r.text());
+  }
   if (head_dim == 0 && hidden_size % num_attention_heads != 0)
     throw ConfigError(source + ": hidden_size " + std::to_string(hidden_size) +
                       " is not divisible by num_attention_heads " + std::to_string(num_attention_heads) +
@@ -66,15 +123,17 @@ void LlamaConfig::validate(const std::string& source) const {
   if (head_size() % 2 != 0)
     throw ConfigError(source + ": the head size " + std::to_string(head_size()) +
                       " must be even for rotary embeddings");
-  if (!(rms_norm_eps > 0)) throw ConfigError(source + ": field 'rms_norm_eps' must be positive");
-  if (!(rope_theta > 0)) throw ConfigError(source + ": field 'rope_theta' must be positive");
+  if (!(rms_norm_eps > 0 && rms_norm_eps < 1))
+    throw ConfigError(source + ": field 'rms_norm_eps' is " + std::to_string(rms_norm_eps) + ", outside (0, 1)");
+  if (!(rope_theta > 0 && std::isfinite(rope_theta)))
+    throw ConfigError(source + ": field 'rope_theta' must be a positive finite number");
 }
 
 LlamaConfig config_from_json_text(const std::string& text, const std::string& source) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // a syntax error, or a number such as 1e400 that overflows a double
     throw ConfigError(source + ": not valid JSON: " + e.what());
   }
   if (!j.is_object()) throw ConfigError(source + ": expected a JSON object");
@@ -95,8 +154,7 @@ LlamaConfig config_from_json_text(const std::string& text, const std::string& so
   read_key(j, "rope_theta", c.rope_theta, source, false);
   read_key(j, "max_position_embeddings", c.max_position_embeddings, source, false);
   read_key(j, "tie_word_embeddings", c.tie_word_embeddings, source, false);
-  if (auto it = j.find("rope_scaling"); it != j.end() && !it->is_null())
-    throw ConfigError(source + ": field 'rope_scaling' is set; scaled rotary embeddings are not supported");
+  refuse_unsupported(j, source);
   c.validate(source);
   return c;
 }

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -32,6 +33,16 @@ struct LlamaConfig {
   // Throws std::invalid_argument naming the first id of any sequence outside [0, vocab_size).
   void check_token_ids(const std::vector<std::vector<int32_t>>& sequences) const;
 };
+
+// The values a config field may take, inclusive; validate() and the config.json reader refuse anything else
+// with the value the file holds. head_dim 0 means "hidden_size / num_attention_heads".
+struct ConfigRange {
+  std::string_view key;
+  int64_t min, max;
+  std::string text() const;  // "1..1024"
+};
+const std::vector<ConfigRange>& config_ranges();
+const ConfigRange& config_range(std::string_view key);  // throws std::logic_error for a key without a range
 
 struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
