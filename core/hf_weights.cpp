@@ -125,14 +125,22 @@ LlamaWeights load_hf_weights(const std::string& dir, const LlamaConfig& config) 
     throw WeightsError(checkpoint.searched() + ": tensor '" + kLmHead +
                        "' is missing and config.json does not set tie_word_embeddings");
   }
-  LlamaWeights weights = allocate_weights(config, tied);
-  for (const NamedTensor& wanted : named_tensors(weights)) {
+  // Every tensor is found and its shape checked before anything is allocated: a config that asks for more
+  // than the checkpoint holds fails at once, naming what is missing.
+  for (const ParameterShape& wanted : parameter_shapes(config)) {
     const auto [file, info] = checkpoint.locate(wanted.name);
+    if (!info->dtype)
+      throw WeightsError(file->path() + ": tensor '" + wanted.name + "': dtype " + info->dtype_name +
+                         " cannot be loaded as weights (F32, F16 or BF16 only)");
     if (info->shape != wanted.shape) {
       throw WeightsError(file->path() + ": tensor '" + wanted.name + "' has shape " +
                          trace::bracketed_list(info->shape) + ", the config expects " +
                          trace::bracketed_list(wanted.shape));
     }
+  }
+  LlamaWeights weights = allocate_weights(config, tied);
+  for (const NamedTensor& wanted : named_tensors(weights)) {
+    const auto [file, info] = checkpoint.locate(wanted.name);
     file->read_into(*info, std::span<float>(wanted.data, numel(wanted.shape)));
   }
   return weights;

@@ -1,7 +1,10 @@
 #include "core/model_source.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <optional>
 
 #include "core/gguf.h"
 #include "core/gguf_model.h"
@@ -110,8 +113,29 @@ ModelSource resolve_model(const std::string& arg) {
                     "), a preset (" + preset_list() + "), a model directory, a GGUF file nor a llama2.c checkpoint");
 }
 
+std::optional<int64_t> available_memory_bytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  int64_t kib = 0;
+  std::string unit;
+  while (meminfo >> key >> kib >> unit)
+    if (key == "MemAvailable:") return kib * 1024;
+  return std::nullopt;
+}
+
+void check_weights_fit(const LlamaConfig& config) {
+  const int64_t needed = config.parameter_count() * int64_t{4};
+  const std::optional<int64_t> available = available_memory_bytes();
+  if (!available || needed <= *available) return;
+  char text[96];
+  std::snprintf(text, sizeof text, "needs %.1f GB for its float32 weights, more than the %.1f GB of memory available",
+                static_cast<double>(needed) / 1e9, static_cast<double>(*available) / 1e9);
+  throw ConfigError("model '" + config.name + "' " + text + "; use --meta for shapes only");
+}
+
 LlamaModel load_model(const ModelSource& source, uint64_t seed, bool meta) {
   if (meta) return LlamaModel(source.config, std::nullopt);
+  check_weights_fit(source.config);
   switch (source.format) {
     case ModelFormat::preset: return LlamaModel(source.config, random_weights(source.config, seed));
     case ModelFormat::safetensors: return LlamaModel(source.config, load_hf_weights(source.path, source.config));

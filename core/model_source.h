@@ -4,6 +4,7 @@
 // are recognised by their content, not their extension.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,7 +46,13 @@ std::vector<std::string> model_names();
 // one of those whose header does not describe a LLaMA model kvscope can compute.
 ModelSource resolve_model(const std::string& arg);
 
-// meta: shapes only, no weights are read or made.
+// Memory the kernel says can be used without swapping (/proc/meminfo's MemAvailable); nullopt when unknown.
+std::optional<int64_t> available_memory_bytes();
+// Throws ConfigError ("model 'x' needs 52.1 GB for its float32 weights, more than the 20.3 GB of memory
+// available; use --meta for shapes only") before anything is allocated, when the weights cannot fit.
+void check_weights_fit(const LlamaConfig& config);
+
+// meta: shapes only, no weights are read or made. Checks that the weights fit before allocating them.
 LlamaModel load_model(const ModelSource& source, uint64_t seed, bool meta);
 
 }  // namespace kvscope::core
