@@ -33,12 +33,14 @@ Generator::Generator(LlamaModel& model, std::vector<std::vector<int32_t>> prompt
   if (options_.mode == CacheMode::Cached && options_.prefill == PrefillScheme::AllButLast && prompt_len_ < 2)
     throw std::invalid_argument("prefill all-but-last needs a prompt of at least 2 tokens (use prefill all)");
   // The last generated token is never fed back, so it needs no position.
-  const int max_len = prompt_len_ + options_.new_tokens - 1;
-  if (max_len > c.max_position_embeddings)
+  // In 64 bits: the sum of two ints can overflow an int, which would skip this check.
+  const int64_t needed = int64_t{prompt_len_} + options_.new_tokens - 1;
+  if (needed > c.max_position_embeddings)
     throw std::invalid_argument("prompt of " + std::to_string(prompt_len_) + " tokens plus " +
-                                std::to_string(options_.new_tokens) + " generated needs " + std::to_string(max_len) +
+                                std::to_string(options_.new_tokens) + " generated needs " + std::to_string(needed) +
                                 " positions, more than max_position_embeddings " +
                                 std::to_string(c.max_position_embeddings));
+  const int max_len = static_cast<int>(needed);
   for (auto& seq : sequences_) seq.reserve(static_cast<size_t>(prompt_len_ + options_.new_tokens));
   if (options_.mode == CacheMode::Cached) {
     cache_.emplace(c, batch_, max_len, !model_.meta());

@@ -1,5 +1,6 @@
 #include "app/cli/commands.h"
 #include "app/cli/graph_flags.h"
+#include "app/common/flag_checks.h"
 #include "trace/atomic_file.h"
 #include "trace/document_json.h"
 
@@ -33,7 +34,7 @@ void add_trace_command(CLI::App& app) {
   cmd->add_flag("--stats", flags->stats, "add min, max, mean and std of every tensor");
   cmd->add_flag("--values", flags->values, "add values of tensors up to --values-max elements (and logits' last row)");
   cmd->add_option("--values-max", flags->spec.capture.values_max, "largest tensor whose values are kept")
-      ->check(CLI::NonNegativeNumber)
+      ->check(app::integer_in(0))
       ->capture_default_str();
   cmd->add_option("--format,-f", flags->format, "json, text, or a graph: mermaid or dot (as `kvscope export`)")
       ->check(CLI::IsMember({"json", "text", "mermaid", "dot"}))

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "app/common/flag_checks.h"
 #include "app/common/graph_drawing.h"
 
 namespace kvscope::cli {
@@ -30,14 +31,14 @@ void add_graph_flags(CLI::App& cmd, GraphFlags& flags) {
   auto* fold = cmd.add_flag("--fold")->description("draw one representative layer and the layer loop (the default)");
   auto* unfold = cmd.add_flag("--unfold", flags.unfold, "draw every layer")->excludes(fold);
   cmd.add_option("--layer", flags.layer, "the representative layer of a folded graph")
-      ->check(CLI::NonNegativeNumber)
+      ->check(app::integer_in(0, 1023))
       ->excludes(unfold)
       ->capture_default_str();
   cmd.add_option("--step", flags.steps,
                  "steps to draw (comma-separated); default: a cached run's prefill and first decode step, an "
                  "uncached run's first step")
       ->delimiter(',')
-      ->check(CLI::NonNegativeNumber);
+      ->check(app::integer_in(0, app::kMaxNewTokens));
   cmd.add_flag("--seed-loop", flags.seed_loop,
                "Mermaid: draw the layer loop as seed 000 does, an edge back to the layer's input (Mermaid then "
                "lays part of each step out upside down); by default it ends in a marker node")

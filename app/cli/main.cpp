@@ -1,5 +1,6 @@
 // kvscope: run a small LLaMA with and without a KV cache and trace every intermediate tensor.
 #include <iostream>
+#include <string>
 
 #include "app/cli/commands.h"
 #include "trace/atomic_file.h"
@@ -13,6 +14,20 @@ int main(int argc, char** argv) {
   kvscope::cli::add_compare_command(app);
   kvscope::cli::add_tokenize_command(app);
   kvscope::cli::add_eval_command(app);
+  // CLI11 says only "A subcommand is required" for a misspelt one: name it, and the ones there are.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string names;
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+      known = known || sub->get_name() == argv[1];
+    }
+    if (!known) {
+      std::cerr << "kvscope: error: unknown command '" << argv[1] << "'; the commands are " << names
+                << " (kvscope --help)\n";
+      return 1;
+    }
+  }
   try {
     app.parse(argc, argv);
     kvscope::trace::finish_standard_output();  // a full disk or a closed pipe under stdout is a failure

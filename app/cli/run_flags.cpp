@@ -1,6 +1,7 @@
 #include <string>
 
 #include "app/cli/commands.h"
+#include "app/common/flag_checks.h"
 #include "app/common/prompt_flags.h"
 
 namespace kvscope::cli {
@@ -9,13 +10,17 @@ void add_run_flags(CLI::App& cmd, app::RunSpec& spec) {
   cmd.add_option("--model,-m", spec.model,
                  "shipped model, preset name, HF model directory, GGUF file or llama2.c checkpoint")
       ->capture_default_str();
-  cmd.add_option("--seed", spec.seed, "seed of the preset weights and of --prompt-len ids")->capture_default_str();
+  cmd.add_option("--seed", spec.seed, "seed of the preset weights and of --prompt-len ids")
+      ->check(app::integer_in(0))
+      ->capture_default_str();
   app::add_prompt_flags(cmd, spec);
   cmd.add_option("--prompt-len", spec.prompt_len, "seeded random prompt of this many ids (when --prompt is absent)")
-      ->check(CLI::PositiveNumber);
-  cmd.add_option("--batch,-b", spec.batch, "sequences in the batch")->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(app::integer_in(1, app::kMaxNewTokens));
+  cmd.add_option("--batch,-b", spec.batch, "sequences in the batch")
+      ->check(app::integer_in(1, app::kMaxBatch))
+      ->capture_default_str();
   cmd.add_option("--new-tokens,-n,--steps", spec.new_tokens, "tokens to generate (--steps is the old name)")
-      ->check(CLI::PositiveNumber)
+      ->check(app::integer_in(1, app::kMaxNewTokens))
       ->capture_default_str();
   cmd.add_option(
          "--prefill", spec.prefill,

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <imgui.h>
 
+#include "app/common/flag_checks.h"
 #include "app/common/prompt_flags.h"
 #include "app/gui/logic/app_state.h"
 #include "app/gui/logic/script.h"
@@ -142,19 +143,27 @@ int main(int argc, char** argv) {
   cli.add_option("--model", o.spec.model,
                  "shipped model, preset name, HF model directory, GGUF file or llama2.c checkpoint")
       ->capture_default_str();
-  cli.add_option("--seed", o.spec.seed, "weights and random prompt seed")->capture_default_str();
+  cli.add_option("--seed", o.spec.seed, "weights and random prompt seed")
+      ->check(app::integer_in(0))
+      ->capture_default_str();
   app::add_prompt_flags(cli, o.spec);
   cli.add_option("--prompt-len", o.spec.prompt_len,
-                 "a random prompt of this many ids (when --prompt and --ids are absent)");
-  cli.add_option("--batch", o.spec.batch, "sequences per step")->capture_default_str();
+                 "a random prompt of this many ids (when --prompt and --ids are absent)")
+      ->check(app::integer_in(1, app::kMaxNewTokens));
+  cli.add_option("--batch", o.spec.batch, "sequences per step")
+      ->check(app::integer_in(1, app::kMaxBatch))
+      ->capture_default_str();
   cli.add_option("--new-tokens,-n,--tokens", o.spec.new_tokens,
                  "how many tokens the run may generate (--tokens is the old name)")
+      ->check(app::integer_in(1, app::kMaxNewTokens))
       ->capture_default_str();
   cli.add_flag("--meta", o.spec.meta, "shapes only, no weights");
   cli.add_option("--script", o.script, "a script file, or the commands themselves");
   cli.add_option("--screenshot", o.screenshot, "save the window as PNG when the script is done, then exit");
   cli.add_option("--size", o.size, "window size WIDTHxHEIGHT")->capture_default_str();
-  cli.add_option("--frames", o.frames, "frames to draw after the script before the screenshot")->capture_default_str();
+  cli.add_option("--frames", o.frames, "frames to draw after the script before the screenshot")
+      ->check(app::integer_in(0, 1000000))
+      ->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
   try {
     return run(o);

@@ -30,7 +30,7 @@ mode_t mode_of(const fs::path& p) {
 
 }  // namespace
 
-TEST_CASE("-o keeps a replaced file's permission bits and gives a new one the umask's", "[cli][output]") {
+TEST_CASE("writing with -o keeps a replaced file's permission bits and gives a new one the umask's", "[cli][output]") {
   TempDir dir;
   const fs::path priv = dir.path / "private.json";
   std::ofstream(priv) << "old";
@@ -47,7 +47,7 @@ TEST_CASE("-o keeps a replaced file's permission bits and gives a new one the um
   CHECK(mode_of(fresh) == (0666 & ~mask));
 }
 
-TEST_CASE("-o through a symlink replaces its target and leaves the link a link", "[cli][output]") {
+TEST_CASE("writing with -o through a symlink replaces its target and leaves the link a link", "[cli][output]") {
   TempDir dir;
   const fs::path target = dir.path / "real.txt";
   const fs::path link = dir.path / "link.txt";
@@ -60,7 +60,7 @@ TEST_CASE("-o through a symlink replaces its target and leaves the link a link",
     CHECK(entry.path().filename().string().find(".tmp-") == std::string::npos);
 }
 
-TEST_CASE("-o onto a FIFO writes into it and leaves it a FIFO", "[cli][output]") {
+TEST_CASE("writing with -o onto a FIFO writes into it and leaves it a FIFO", "[cli][output]") {
   TempDir dir;
   const fs::path fifo = dir.path / "pipe";
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
@@ -73,7 +73,7 @@ TEST_CASE("-o onto a FIFO writes into it and leaves it a FIFO", "[cli][output]")
   CHECK(received.find("prefill_input_embeds") != std::string::npos);
 }
 
-TEST_CASE("-o onto a character device writes in place: /dev/null stays a device, /dev/full is an error",
+TEST_CASE("writing with -o onto a character device writes in place: /dev/null stays a device, /dev/full is an error",
           "[cli][output]") {
   const CliResult null = run_cli("trace --steps 2 -o /dev/null");
   CHECK(null.exit_code == 0);
