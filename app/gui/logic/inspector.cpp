@@ -45,6 +45,17 @@ std::vector<std::string> describe(const trace::Event& e) {
   return lines;
 }
 
+// "model.layers.3.self_attn.q_proj.weight" -> "self_attn.q_proj" (the layer has its own line), "model.norm.weight"
+// -> "norm": what fits the inspector's width.
+std::string short_weight_name(std::string name) {
+  const std::string layers = "model.layers.", model = "model.", suffix = ".weight";
+  if (name.rfind(layers, 0) == 0) name = name.substr(name.find('.', layers.size()) + 1);
+  else if (name.rfind(model, 0) == 0) name = name.substr(model.size());
+  if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+    name.resize(name.size() - suffix.size());
+  return name;
+}
+
 struct Range {
   float lo = 0, hi = 0;
   int masked = 0;
@@ -247,7 +258,7 @@ InspectorView build_inspector(const trace::Run& run, int event, int slice, bool 
     const bool tied = weight == "lm_head.weight" && !as.empty() &&
                       std::none_of(weights.stored_as.begin(), weights.stored_as.end(),
                                    [&](const auto& w) { return w.first == weight; });
-    v.lines.insert(v.lines.begin() + 2, "weight: " + (tied ? "model.embed_tokens.weight (tied)" : weight) +
+    v.lines.insert(v.lines.begin() + 2, "weight: " + (tied ? "embed_tokens (tied)" : short_weight_name(weight)) +
                                             (as.empty() ? "" : ", stored as " + as));
   }
   for (int in : e.inputs) v.inputs.push_back({in, neighbour_label(run.events.at(in))});

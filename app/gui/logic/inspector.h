@@ -87,7 +87,7 @@ struct InspectorView {
 
 // `slice` is clamped to the slices the tensor has. `sequence` is the run's tokens (sequence_tokens), for the
 // heatmap's token axes; `weights` says how the weight a tensor is computed from is stored ("weight:
-// model.layers.0.self_attn.q_proj.weight, stored as Q4_K"). Throws std::out_of_range for an event not in the run.
+// self_attn.q_proj, stored as Q4_K"). Throws std::out_of_range for an event not in the run.
 InspectorView build_inspector(const trace::Run& run, int event, int slice, bool meta,
                               const std::vector<TokenView>& sequence, const trace::WeightsFile& weights);
 

@@ -216,7 +216,7 @@ void draw_inspector(AppState& app) {
   ImGui::SameLine();
   if (ImGui::SmallButton(tr("Counterpart"))) attempt(app, [&] { show_counterpart(app); });
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr("Show the same tensor in the other run (C)"));
-  for (const auto& line : v.lines) ImGui::TextUnformatted(line.c_str());
+  for (const auto& line : v.lines) ImGui::TextWrapped("%s", line.c_str());  // a narrow panel wraps, never clips
   ImGui::Separator();
   int clicked = -1;
   ImGui::PushID("in");
