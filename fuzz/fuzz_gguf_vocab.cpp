@@ -1,0 +1,20 @@
+// The tokenizer loader load_gguf_vocabulary (tokenizer/tokenizer.h) on the input as vocab.gguf, then the tokenizer it
+// returns put to work (fuzz/tokenizer_exercise.h). Rejection: TokenizerError from the loader.
+#include "fuzz/fuzz_util.h"
+#include "fuzz/tokenizer_exercise.h"
+#include "tokenizer/tokenizer.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace kvscope;
+  const auto path = fuzz::input_file(data, size, "vocab.gguf");
+  KVSCOPE_FUZZ_GUARD({
+    std::unique_ptr<tokenizer::Tokenizer> t;
+    try {
+      t = tokenizer::load_gguf_vocabulary(path);
+    } catch (const tokenizer::TokenizerError&) {
+      return 0;
+    }
+    fuzz::exercise_tokenizer(*t, fuzz::input_text(data, size));
+  })
+  return 0;
+}
