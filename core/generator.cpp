@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -86,15 +87,60 @@ StepResult Generator::step() {
 }
 
 namespace {
-void finish(StepResult& r, const LlamaModel& model, const PassOutput& out, int batch) {
+
+// Finds where a forward pass first produced a NaN or an infinity: records nothing, only looks.
+class FirstNonFinite : public trace::Sink {
+ public:
+  int record(const trace::EventSpec& spec) override {
+    if (found_.empty() && spec.view.data) {
+      const int64_t n = spec.view.numel();
+      for (int64_t i = 0; i < n; ++i)
+        if (!std::isfinite(spec.view.at(i))) {
+          found_ = std::string(trace::name_in(spec.tensor, spec.phase)) +
+                   (spec.layer >= 0 ? " in layer " + std::to_string(spec.layer) : "");
+          break;
+        }
+    }
+    return next_++;
+  }
+  int next_id() const override { return next_; }
+  const std::string& found() const { return found_; }
+
+ private:
+  std::string found_;
+  int next_ = 0;
+};
+
+}  // namespace
+
+void Generator::finish(StepResult& r, const PassOutput& out) {
   r.record.next_tokens.assign(out.next_tokens.begin(), out.next_tokens.end());
-  if (model.meta()) return;
-  for (int b = 0; b < batch; ++b) {
-    auto row = model.last_logits(b);
-    r.last_logits.emplace_back(row.begin(), row.end());
+  if (model_.meta()) return;
+  for (int b = 0; b < batch_; ++b) {
+    auto row = model_.last_logits(b);
+    if (std::all_of(row.begin(), row.end(), [](float v) { return std::isfinite(v); })) {
+      r.last_logits.emplace_back(row.begin(), row.end());
+      continue;
+    }
+    // Say where it started: the positions this step computed, once more without a cache, watched tensor by
+    // tensor. The run cannot go on, so the model's buffers may be resized for it.
+    const int S = static_cast<int>(sequences_[0].size());
+    const std::vector<int32_t> ids = column(0, S);
+    FirstNonFinite watch;
+    model_.reserve(batch_, S, S);
+    PassInput in;
+    in.phase = Phase::Full;
+    in.step = step_;
+    in.batch = batch_;
+    in.tokens = S;
+    in.ids = ids;
+    model_.forward(in, nullptr, &watch);
+    throw std::runtime_error(
+        "step " + std::to_string(step_) + ": the logits of sequence " + std::to_string(b) + " are not finite" +
+        (watch.found().empty() ? std::string()
+                               : "; the first tensor holding a NaN or an infinity is " + watch.found()));
   }
 }
-}  // namespace
 
 StepResult Generator::cached_step() {
   const LlamaConfig& c = model_.config();
@@ -144,7 +190,7 @@ StepResult Generator::cached_step() {
   r.record.kv_cache_bytes = cache_->used_bytes();
   if (in.predict) {
     r.logits_shape = {batch_, in.tokens, c.vocab_size};
-    finish(r, model_, out, batch_);
+    finish(r, out);
     for (int b = 0; b < batch_; ++b)
       sequences_[static_cast<size_t>(b)].push_back(out.next_tokens[static_cast<size_t>(b)]);
     r.record.generated_index = generated_++;
@@ -179,7 +225,7 @@ StepResult Generator::uncached_step() {
   r.input_ids_shape = {batch_, S};
   r.logits_shape = {batch_, S, c.vocab_size};
   r.attn_shape = {batch_, c.num_attention_heads, S, S};
-  finish(r, model_, out, batch_);
+  finish(r, out);
   for (int b = 0; b < batch_; ++b)
     sequences_[static_cast<size_t>(b)].push_back(out.next_tokens[static_cast<size_t>(b)]);
   r.record.generated_index = generated_++;

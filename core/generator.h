@@ -42,6 +42,8 @@ class Generator {
   Generator(LlamaModel& model, std::vector<std::vector<int32_t>> prompts, GenerationOptions options, trace::Sink* sink);
 
   bool done() const;
+  // Throws std::runtime_error naming the step and the first tensor that went non-finite when a logit row is
+  // NaN or infinite: greedy decoding of such a row would pick token 0 and carry on as if nothing happened.
   StepResult step();
   int total_steps() const;  // at most: a stop token may end generation sooner
   bool stopped() const;     // every sequence has generated the stop token
@@ -52,6 +54,7 @@ class Generator {
   StepResult cached_step();
   StepResult uncached_step();
   std::vector<int32_t> column(int from, int count) const;  // ids [batch, count] of every sequence
+  void finish(StepResult& r, const PassOutput& out);       // the step's logits, checked finite
 
   LlamaModel& model_;
   GenerationOptions options_;

@@ -1,6 +1,7 @@
 #include "core/model_source.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -133,15 +134,38 @@ void check_weights_fit(const LlamaConfig& config) {
   throw ConfigError("model '" + config.name + "' " + text + "; use --meta for shapes only");
 }
 
+namespace {
+
+// A NaN or an infinity in a weight turns every logit into NaN and greedy decoding into token 0, silently:
+// refuse the file, naming the tensor and the first bad element.
+LlamaModel checked(const ModelSource& source, LlamaWeights weights) {
+  for (const NamedTensor& t : named_tensors(weights)) {
+    int64_t n = 1;
+    for (int64_t d : t.shape) n *= d;
+    for (int64_t i = 0; i < n; ++i)
+      if (!std::isfinite(t.data[i])) {
+        const int64_t cols = t.shape.back();
+        const std::string where = t.shape.size() == 2 ? " (row " + std::to_string(i / cols) + ", column " +
+                                                            std::to_string(i % cols) + ")"
+                                                      : "";
+        throw WeightsError(source.path + ": tensor '" + t.name + "' holds " +
+                           (std::isnan(t.data[i]) ? "NaN" : "an infinity") + " at index " + std::to_string(i) + where +
+                           "; kvscope refuses non-finite weights");
+      }
+  }
+  return LlamaModel(source.config, std::move(weights));
+}
+
+}  // namespace
+
 LlamaModel load_model(const ModelSource& source, uint64_t seed, bool meta) {
   if (meta) return LlamaModel(source.config, std::nullopt);
   check_weights_fit(source.config);
   switch (source.format) {
     case ModelFormat::preset: return LlamaModel(source.config, random_weights(source.config, seed));
-    case ModelFormat::safetensors: return LlamaModel(source.config, load_hf_weights(source.path, source.config));
-    case ModelFormat::gguf:
-      return LlamaModel(source.config, load_gguf_weights(GgufFile::open(source.path), source.config));
-    case ModelFormat::llama2c: return LlamaModel(source.config, read_llama2c(source.path).weights);
+    case ModelFormat::safetensors: return checked(source, load_hf_weights(source.path, source.config));
+    case ModelFormat::gguf: return checked(source, load_gguf_weights(GgufFile::open(source.path), source.config));
+    case ModelFormat::llama2c: return checked(source, read_llama2c(source.path).weights);
   }
   throw std::logic_error("load_model: unknown format");
 }

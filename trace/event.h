@@ -32,8 +32,10 @@ enum class DType { Float32, Int32, Text };
 std::string_view dtype_name(DType d);
 std::optional<DType> dtype_from_name(std::string_view name);
 
+// Over the finite values; NaNs and infinities are counted apart, so one NaN does not hide the rest.
 struct Stats {
   double min = 0, max = 0, mean = 0, std = 0;
+  int64_t nonfinite = 0;
 };
 
 struct Event {

@@ -92,7 +92,9 @@ const std::array<EventField, 17> kFields{{
      [](const Event& e) { return e.dtype == DType::Float32 ? std::string() : std::string(dtype_name(e.dtype)); }},
     {"stats", [](const Event& e) { return e.stats.has_value(); },
      [](const Event& e) {
-       return ojson{{"min", e.stats->min}, {"max", e.stats->max}, {"mean", e.stats->mean}, {"std", e.stats->std}};
+       ojson j{{"min", e.stats->min}, {"max", e.stats->max}, {"mean", e.stats->mean}, {"std", e.stats->std}};
+       if (e.stats->nonfinite > 0) j["nonfinite"] = e.stats->nonfinite;  // NaNs and infinities, left out above
+       return j;
      },
      [](const json& j, Event& e) {
        Stats s;
@@ -100,11 +102,13 @@ const std::array<EventField, 17> kFields{{
        s.max = get_as<double>(j.at("max"), "stats.max");
        s.mean = get_as<double>(j.at("mean"), "stats.mean");
        s.std = get_as<double>(j.at("std"), "stats.std");
+       if (j.contains("nonfinite")) s.nonfinite = get_as<int64_t>(j.at("nonfinite"), "stats.nonfinite");
        e.stats = s;
      },
      [](const Event& e) {
        return "min " + number(e.stats->min) + " max " + number(e.stats->max) + " mean " + number(e.stats->mean) +
-              " std " + number(e.stats->std);
+              " std " + number(e.stats->std) +
+              (e.stats->nonfinite > 0 ? " nonfinite " + std::to_string(e.stats->nonfinite) : "");
      }},
     {"values", [](const Event& e) { return e.values.has_value(); },
      [](const Event& e) {

@@ -16,14 +16,23 @@ Stats compute_stats(const TensorView& view) {
   double sum = 0, sum_sq = 0;
   for (int64_t i = 0; i < n; ++i) {
     const double x = view.at(i);
+    if (!std::isfinite(x)) {
+      ++s.nonfinite;
+      continue;
+    }
     // The causal mask holds the lowest float; it is a real value, so it counts.
     s.min = std::min(s.min, x);
     s.max = std::max(s.max, x);
     sum += x;
     sum_sq += x * x;
   }
-  s.mean = sum / static_cast<double>(n);
-  s.std = std::sqrt(std::max(0.0, sum_sq / static_cast<double>(n) - s.mean * s.mean));
+  const int64_t finite = n - s.nonfinite;
+  if (finite == 0) {
+    s.min = s.max = 0;
+    return s;
+  }
+  s.mean = sum / static_cast<double>(finite);
+  s.std = std::sqrt(std::max(0.0, sum_sq / static_cast<double>(finite) - s.mean * s.mean));
   return s;
 }
 
