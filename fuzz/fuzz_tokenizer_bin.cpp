@@ -2,6 +2,7 @@
 // file and with one the checkpoint would give (the first byte, 1 to 64), then load_tokenizer's recognition by
 // content on the same file; every tokenizer returned is put to work (fuzz/tokenizer_exercise.h). Rejection:
 // TokenizerError from the loaders.
+#include <cstring>
 #include <memory>
 #include <optional>
 
@@ -14,6 +15,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto path = fuzz::input_file(data, size, "tokenizer.bin");
   const std::string text = fuzz::input_text(data, size);
   KVSCOPE_FUZZ_GUARD({
+    // Known finding (fuzz/regressions/fuzz_tokenizer_bin/timeout-huge-token): a token length up to
+    // max_token_length is allocated before it is checked against the bytes left, so a 12-byte file allocates
+    // gigabytes. Long runs skip files whose max_token_length exceeds their size.
+    if (fuzz::skip_known() && size >= 4) {
+      int32_t max_len;
+      std::memcpy(&max_len, data, 4);
+      if (max_len > static_cast<int64_t>(size)) return 0;
+    }
     const auto load = [&](auto loader) -> std::unique_ptr<tokenizer::Tokenizer> {
       try {
         return loader();

@@ -13,6 +13,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       t = tokenizer::load_sentencepiece(path);
     } catch (const tokenizer::TokenizerError&) {
       return 0;
+    } catch (const std::exception&) {
+      // Known finding (fuzz/regressions/fuzz_tokenizer_model/crash-empty-piece): libsentencepiece's double-array
+      // builder throws Darts::Details::Exception ("zero-length key") through load_sentencepiece.
+      if (!fuzz::skip_known()) throw;
+      return 0;
     }
     fuzz::exercise_tokenizer(*t, fuzz::input_text(data, size));
   })
