@@ -1,5 +1,7 @@
 #include "core/kv_cache.h"
 
+#include "core/memory_budget.h"
+
 #include <algorithm>
 #include <stdexcept>
 #include <string>
@@ -15,6 +17,9 @@ KvCache::KvCache(const LlamaConfig& config, int batch, int max_len, bool allocat
       head_size_(config.head_size()),
       max_len_(max_len) {
   if (!allocate) return;
+  const std::string what = "the KV cache of " + std::to_string(batch) + " x " + std::to_string(max_len) + " positions";
+  check_fits(checked_product({2, layers_, batch_, kv_heads_, max_len_, head_size_, int64_t{sizeof(float)}}, what), what,
+             "use a smaller batch or fewer tokens");
   const size_t per_layer = static_cast<size_t>(batch_) * layer_stride_b();
   keys_.assign(static_cast<size_t>(layers_), std::vector<float>(per_layer));
   values_.assign(static_cast<size_t>(layers_), std::vector<float>(per_layer));

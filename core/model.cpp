@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/emitter.h"
+#include "core/memory_budget.h"
 #include "core/ops.h"
 
 namespace kvscope::core {
@@ -37,15 +38,30 @@ LlamaModel::LlamaModel(LlamaModel&&) noexcept = default;
 void LlamaModel::reserve(int batch, int max_tokens, int max_len) {
   RunState& s = *state_;
   if (batch == s.batch && max_tokens <= s.max_tokens && max_len <= s.max_len) return;
+  const LlamaConfig& c = config_;
+  const std::string what = "a pass of batch " + std::to_string(batch) + " x " + std::to_string(max_tokens) +
+                           " tokens over " + std::to_string(max_len) + " positions";
+  const std::string advice = "use a smaller batch or fewer tokens";
+  const int64_t rows = checked_product({batch, max_tokens}, what);
+  const int64_t hd = c.head_size();
+  const int64_t qdim = c.num_attention_heads * hd, kvdim = c.num_key_value_heads * hd;
+  // Every buffer below, in bytes, summed in 64 bits before any is allocated (shapes only: the positions).
+  int64_t bytes = checked_product({rows, int64_t{sizeof(int32_t)}}, what);
+  if (!meta()) {
+    const int64_t per_row = 5 * int64_t{c.hidden_size} + 3 * qdim + 3 * kvdim + 2 * int64_t{c.intermediate_size} +
+                            int64_t{c.vocab_size};
+    int64_t floats = checked_product({rows, per_row}, what);
+    floats = checked_sum(floats, checked_product({batch, c.num_attention_heads, max_tokens, max_len}, what), what);
+    floats = checked_sum(floats, checked_product({max_tokens, max_len}, what), what);
+    bytes = checked_sum(bytes, checked_product({floats, int64_t{sizeof(float)}}, what), what);
+  }
+  check_fits(bytes, what, advice);
   s.batch = batch;
   s.max_tokens = max_tokens;
   s.max_len = max_len;
-  s.positions.assign(static_cast<size_t>(batch) * max_tokens, 0);
+  s.positions.assign(static_cast<size_t>(rows), 0);
   s.next_tokens.assign(static_cast<size_t>(batch), 0);
   if (meta()) return;  // shapes only: no activations
-  const LlamaConfig& c = config_;
-  const int rows = batch * max_tokens, hd = c.head_size();
-  const int qdim = c.num_attention_heads * hd, kvdim = c.num_key_value_heads * hd;
   s.x.resize(rows, c.hidden_size);
   s.xn.resize(rows, c.hidden_size);
   s.q.resize(rows, qdim);

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <optional>
 
+#include <sys/resource.h>
+
 #include "core/gguf.h"
 #include "core/gguf_model.h"
 #include "core/hf_weights.h"
@@ -115,13 +117,19 @@ ModelSource resolve_model(const std::string& arg) {
 }
 
 std::optional<int64_t> available_memory_bytes() {
+  std::optional<int64_t> available;
   std::ifstream meminfo("/proc/meminfo");
-  std::string key;
+  std::string key, unit;
   int64_t kib = 0;
-  std::string unit;
   while (meminfo >> key >> kib >> unit)
-    if (key == "MemAvailable:") return kib * 1024;
-  return std::nullopt;
+    if (key == "MemAvailable:") available = kib * 1024;
+  // A process limit (ulimit -v) binds before the machine does.
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    const auto cap = static_cast<int64_t>(std::min<rlim_t>(limit.rlim_cur, INT64_MAX));
+    available = available ? std::min(*available, cap) : cap;
+  }
+  return available;
 }
 
 void check_weights_fit(const LlamaConfig& config) {

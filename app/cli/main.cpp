@@ -1,5 +1,6 @@
 // kvscope: run a small LLaMA with and without a KV cache and trace every intermediate tensor.
 #include <iostream>
+#include <new>
 #include <string>
 
 #include "app/cli/commands.h"
@@ -33,6 +34,10 @@ int main(int argc, char** argv) {
     kvscope::trace::finish_standard_output();  // a full disk or a closed pipe under stdout is a failure
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const std::bad_alloc&) {
+    std::cerr << "kvscope: error: out of memory: the run needs more than this machine (or ulimit -v) allows; "
+                 "--meta traces shapes without weights\n";
+    return 1;
   } catch (const std::exception& e) {
     // Runtime errors of a command: one line that names the flag or file at fault.
     std::cerr << "kvscope: error: " << e.what() << "\n";
