@@ -33,7 +33,7 @@ std::map<std::string, std::string> read_weight_map(const std::string& index_path
   nlohmann::json index;
   try {
     index = nlohmann::json::parse(*text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // a syntax error, or a number such as 1e400 no double holds
     throw WeightsError(index_path + ": not valid JSON: " + e.what());
   }
   if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object()) {

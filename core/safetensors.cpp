@@ -262,7 +262,7 @@ SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
     json header;
     try {
       header = json::parse(map_ + 8, map_ + data_start_);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // a syntax error, or a number such as 1e400 no double holds
       fail(path_, std::string("header is not valid JSON: ") + e.what());
     }
     if (!header.is_object()) fail(path_, "header is not a JSON object");
@@ -308,6 +308,7 @@ void SafetensorsFile::read_into(const TensorInfo& tensor, std::span<float> out) 
     fail(path_, tensor.name,
          "holds " + std::to_string(tensor.numel()) + " values, the destination " + std::to_string(out.size()));
   }
+  if (out.empty()) return;  // a tensor with a 0 in its shape: nothing to copy (and no buffer to copy into)
   // The data section starts wherever the header ends, so elements may be unaligned: memcpy them.
   const unsigned char* src = map_ + data_start_ + tensor.begin;
   if (*tensor.dtype == DType::F32) {

@@ -41,6 +41,9 @@ class Llama2cTokenizer : public Tokenizer {
         throw TokenizerError(name + ": " + what + " has length " + std::to_string(len) + ", outside 0.." +
                              std::to_string(max_len) + " (max_token_length)");
       }
+      if (static_cast<size_t>(len) > bytes.size() - at)  // before allocating: a 12-byte file may claim 2 GB
+        throw TokenizerError(name + ": " + what + " has length " + std::to_string(len) + ": truncated, only " +
+                             std::to_string(bytes.size() - at) + " bytes remain");
       std::string piece(static_cast<size_t>(len), '\0');
       read(piece.data(), piece.size(), what);
       pieces_.push_back(std::move(piece));

@@ -17,7 +17,15 @@ class SentencePieceTokenizer : public Tokenizer {
   SentencePieceTokenizer(const std::filesystem::path& file) {
     const std::string bytes = detail::read_file(file);
     if (bytes.empty()) throw TokenizerError(file.string() + ": empty file, not a SentencePiece model");
-    const auto status = sp_.LoadFromSerializedProto(bytes);
+    // libsentencepiece throws its own exceptions for some malformed models (an empty piece: Darts'
+    // "zero-length key"): they are this file's fault, so they are reported as such.
+    const auto status = [&] {
+      try {
+        return sp_.LoadFromSerializedProto(bytes);
+      } catch (const std::exception& e) {
+        throw TokenizerError(file.string() + ": not a valid SentencePiece model (" + e.what() + ")");
+      }
+    }();
     if (!status.ok()) {
       std::string why = status.ToString();
       if (why.find("ParseFromArray") != std::string::npos)

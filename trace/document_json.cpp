@@ -1,8 +1,11 @@
 #include "trace/document_json.h"
 
+#include <algorithm>
+
 #include <stdexcept>
 
 #include "trace/event_fields.h"
+#include "trace/text_format.h"
 
 namespace kvscope::trace {
 
@@ -25,21 +28,57 @@ ojson step_to_json(const StepRecord& s) {
 
 StepRecord step_from_json(const json& j) {
   StepRecord s;
-  s.step = j.at("step").get<int>();
+  s.step = json_int<int>(j.at("step"), "field 'step'");
   auto phase = phase_from_name(j.at("phase").get<std::string>());
   if (!phase) throw std::runtime_error("field 'phase' is not prefill, decode or full");
   s.phase = *phase;
-  s.tokens_in = j.at("tokens_in").get<int>();
-  s.cache_len = j.at("cache_len").get<int>();
-  s.generated_index = j.at("generated_index").get<int>();
-  s.next_tokens = j.at("next_tokens").get<std::vector<int>>();
-  s.kv_cache_bytes = j.at("kv_cache_bytes").get<int64_t>();
+  s.tokens_in = json_int<int>(j.at("tokens_in"), "field 'tokens_in'");
+  s.cache_len = json_int<int>(j.at("cache_len"), "field 'cache_len'");
+  s.generated_index = json_int<int>(j.at("generated_index"), "field 'generated_index'");
+  s.next_tokens = json_ints<int>(j.at("next_tokens"), "field 'next_tokens'");
+  s.kv_cache_bytes = json_int<int64_t>(j.at("kv_cache_bytes"), "field 'kv_cache_bytes'");
   s.ms = j.at("ms").get<double>();
-  const auto range = j.at("events").get<std::vector<int>>();
+  const auto range = json_ints<int>(j.at("events"), "field 'events'");
   if (range.size() != 2) throw std::runtime_error("field 'events' must be [first, end]");
   s.first_event = range[0];
   s.end_event = range[1];
   return s;
+}
+
+// What a trace must be for the graph, the exports and the comparison to read it without guessing.
+void check_event(const Event& e, int layers, int steps) {
+  for (int64_t d : e.shape)
+    if (d < 0) throw std::runtime_error("shape " + bracketed_list(e.shape) + " has a negative size");
+  if (!e.dims.empty() && e.dims.size() != e.shape.size())
+    throw std::runtime_error(std::to_string(e.dims.size()) + " dims for a shape of rank " +
+                             std::to_string(e.shape.size()));
+  if (!e.dims_zh.empty() && e.dims_zh.size() != e.shape.size())
+    throw std::runtime_error(std::to_string(e.dims_zh.size()) + " dims_zh for a shape of rank " +
+                             std::to_string(e.shape.size()));
+  if (e.layer < -1 || e.layer >= layers)
+    throw std::runtime_error("layer " + std::to_string(e.layer) + " is outside the model's " + std::to_string(layers) +
+                             " layers");
+  if (e.step < 0 || e.step >= steps)
+    throw std::runtime_error("step " + std::to_string(e.step) + " is outside the run's " + std::to_string(steps) +
+                             " steps");
+}
+
+void check_steps(const Run& run) {
+  int previous_end = 0;
+  for (size_t i = 0; i < run.steps.size(); ++i) {
+    const StepRecord& s = run.steps[i];
+    if (s.step != static_cast<int>(i))
+      throw std::runtime_error("steps[" + std::to_string(i) + "] says it is step " + std::to_string(s.step));
+    if (s.first_event != previous_end || s.end_event < s.first_event ||
+        s.end_event > static_cast<int>(run.events.size()))
+      throw std::runtime_error("steps[" + std::to_string(i) + "]: events [" + std::to_string(s.first_event) + ", " +
+                               std::to_string(s.end_event) + ") do not follow the step before within the run's " +
+                               std::to_string(run.events.size()) + " events");
+    previous_end = s.end_event;
+  }
+  if (previous_end != static_cast<int>(run.events.size()))
+    throw std::runtime_error("the steps cover " + std::to_string(previous_end) + " of the run's " +
+                             std::to_string(run.events.size()) + " events");
 }
 
 bool added_in_version_2(std::string_view field) { return field == "key" || field == "role"; }
@@ -107,8 +146,8 @@ ojson document_to_json(const Document& doc) {
 Document document_from_json(const json& j) {
   Document doc;
   try {
-    doc.schema_version = j.at("schema_version").get<int>();
-  } catch (const json::exception&) {
+    doc.schema_version = json_int<int>(j.at("schema_version"), "schema_version");
+  } catch (const std::exception&) {
     throw std::runtime_error("missing or non-integer field 'schema_version'");
   }
   if (doc.schema_version < 1 || doc.schema_version > Document::kSchemaVersion)
@@ -126,7 +165,13 @@ Document document_from_json(const json& j) {
   } catch (const json::exception& ex) {
     throw std::runtime_error(std::string("document: ") + ex.what());
   }
-  const json& runs = j.at("runs");
+  // Layers as the model says, within the largest a config may have.
+  int layers = 1024;
+  if (const auto n = doc.model.find("num_hidden_layers"); n != doc.model.end() && n->is_number_integer())
+    layers = static_cast<int>(std::clamp<int64_t>(n->get<int64_t>(), 0, 1024));
+  const auto runs_it = j.find("runs");
+  if (runs_it == j.end() || !runs_it->is_array()) throw std::runtime_error("document: field 'runs' must be an array");
+  const json& runs = *runs_it;
   for (size_t r = 0; r < runs.size(); ++r) {
     const json& jr = runs[r];
     Run run;
@@ -135,8 +180,8 @@ Document document_from_json(const json& j) {
       run.mode = enum_field(jr, "mode", cache_mode_from_name);
       // An uncached run has no prefill scheme: its field is empty.
       if (run.mode == CacheMode::Cached) run.prefill = enum_field(jr, "prefill", prefill_scheme_from_name);
-      run.batch = jr.at("batch").get<int>();
-      run.prompt = jr.at("prompt").get<std::vector<int>>();
+      run.batch = json_int<int>(jr.at("batch"), "field 'batch'");
+      run.prompt = json_ints<int>(jr.at("prompt"), "field 'prompt'");
       const json& steps = jr.at("steps");
       for (size_t s = 0; s < steps.size(); ++s) {
         where = "runs[" + std::to_string(r) + "].steps[" + std::to_string(s) + "]";
@@ -151,7 +196,10 @@ Document document_from_json(const json& j) {
         for (int input : e.inputs)
           if (input < 0 || input >= e.id)
             throw std::runtime_error("input " + std::to_string(input) + " is not an earlier event");
+        check_event(e, layers, static_cast<int>(run.steps.size()));
       }
+      where = "runs[" + std::to_string(r) + "]";
+      check_steps(run);
     } catch (const json::exception& ex) {
       throw std::runtime_error(where + ": " + ex.what());
     } catch (const std::runtime_error& ex) {

@@ -3,6 +3,8 @@
 #include <array>
 #include <cstdio>
 #include <stdexcept>
+#include <type_traits>
+#include <vector>
 
 #include "trace/text_format.h"
 
@@ -16,11 +18,19 @@ using ojson = nlohmann::ordered_json;
 bool always(const Event&) { return true; }
 
 template <typename T>
+struct IntVector : std::false_type {};
+template <typename I>
+struct IntVector<std::vector<I>> : std::bool_constant<std::is_integral_v<I>> {};
+
+template <typename T>
 T get_as(const json& j, const char* key) {
+  const std::string what = std::string("event field '") + key + "'";
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return json_int<T>(j, what);
+  else if constexpr (IntVector<T>::value) return json_ints<typename T::value_type>(j, what);
   try {
     return j.get<T>();
   } catch (const json::exception&) {
-    throw std::runtime_error(std::string("event field '") + key + "' has the wrong type");
+    throw std::runtime_error(what + " has the wrong type");
   }
 }
 
