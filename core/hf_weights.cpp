@@ -43,6 +43,12 @@ std::map<std::string, std::string> read_weight_map(const std::string& index_path
   for (const auto& [tensor, shard] : index["weight_map"].items()) {
     if (!shard.is_string())
       throw WeightsError(index_path + ": weight_map entry for '" + tensor + "' is not a file name");
+    // A plain name in the model directory: an index must not make kvscope open /etc/passwd or ../../x.
+    const std::string name = shard.get<std::string>();
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+        name.find('\0') != std::string::npos)
+      throw WeightsError(index_path + ": weight_map entry for '" + tensor + "' names '" + name +
+                         "': shard files must be plain file names inside the model directory");
     map[tensor] = shard.get<std::string>();
   }
   return map;

@@ -1,6 +1,7 @@
 #include "app/cli/trace_input.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 #include <stdexcept>
 
@@ -15,6 +16,9 @@ const char* const kRunFlags[] = {"--model", "--seed",       "--prompt",  "--ids"
                                  "--batch", "--new-tokens", "--prefill", "--meta", "--stop-at-eos"};
 
 trace::Document read_trace(const std::string& path) {
+  if (std::filesystem::is_directory(path))
+    throw std::runtime_error("--from " + path +
+                             ": is a directory, not a trace file (kvscope trace --format json -o FILE)");
   const std::optional<std::string> text = trace::read_file(path);
   if (!text) throw std::runtime_error("--from " + path + ": cannot open the file");
   nlohmann::json j;
