@@ -113,6 +113,17 @@ class FirstNonFinite : public trace::Sink {
 
 }  // namespace
 
+PassInput Generator::full_pass(std::span<const int32_t> ids, int ids_event) const {
+  PassInput in;
+  in.phase = Phase::Full;
+  in.step = step_;
+  in.batch = batch_;
+  in.tokens = static_cast<int>(ids.size()) / batch_;
+  in.ids = ids;
+  in.ids_event = ids_event;
+  return in;
+}
+
 void Generator::finish(StepResult& r, const PassOutput& out) {
   r.record.next_tokens.assign(out.next_tokens.begin(), out.next_tokens.end());
   if (model_.meta()) return;
@@ -128,13 +139,7 @@ void Generator::finish(StepResult& r, const PassOutput& out) {
     const std::vector<int32_t> ids = column(0, S);
     FirstNonFinite watch;
     model_.reserve(batch_, S, S);
-    PassInput in;
-    in.phase = Phase::Full;
-    in.step = step_;
-    in.batch = batch_;
-    in.tokens = S;
-    in.ids = ids;
-    model_.forward(in, nullptr, &watch);
+    model_.forward(full_pass(ids, -1), nullptr, &watch);
     throw std::runtime_error(
         "step " + std::to_string(step_) + ": the logits of sequence " + std::to_string(b) + " are not finite" +
         (watch.found().empty() ? std::string()
@@ -211,14 +216,7 @@ StepResult Generator::uncached_step() {
   const Op op = step_ > 0 ? Op::Concat : text ? Op::Tokenize : Op::Input;
   last_input_ids_event_ = emit.ids(Tensor::input_ids, op, ids.data(), Layout(S, {{S, 1, Axis::InputTokens}}),
                                    {text_event, last_input_ids_event_, last_next_tokens_event_});
-  PassInput in;
-  in.phase = Phase::Full;
-  in.step = step_;
-  in.batch = batch_;
-  in.tokens = S;
-  in.ids = ids;
-  in.ids_event = last_input_ids_event_;
-  const PassOutput out = model_.forward(in, nullptr, sink_);
+  const PassOutput out = model_.forward(full_pass(ids, last_input_ids_event_), nullptr, sink_);
   r.record.phase = Phase::Full;
   r.record.tokens_in = S;
   r.record.cache_len = 0;

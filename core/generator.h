@@ -2,6 +2,7 @@
 // Generation one step at a time, cached (two prefill schemes) or uncached, as in the seed notes.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -53,8 +54,9 @@ class Generator {
  private:
   StepResult cached_step();
   StepResult uncached_step();
-  std::vector<int32_t> column(int from, int count) const;  // ids [batch, count] of every sequence
-  void finish(StepResult& r, const PassOutput& out);       // the step's logits, checked finite
+  std::vector<int32_t> column(int from, int count) const;                  // ids [batch, count] of every sequence
+  void finish(StepResult& r, const PassOutput& out);                       // the step's logits, checked finite
+  PassInput full_pass(std::span<const int32_t> ids, int ids_event) const;  // every position, no cache
 
   LlamaModel& model_;
   GenerationOptions options_;

@@ -74,63 +74,60 @@ TEST_CASE("invalid configs name the file and the field", "[config]") {
       Catch::Equals("head_dim used"));
 }
 
+namespace {
+
+// The error a small valid config gets with `fields` added (later keys win), or "no error".
+std::string error_with(const std::string& fields) {
+  try {
+    core::config_from_json_text(R"({"vocab_size": 10, "hidden_size": 8, "intermediate_size": 6,
+                                    "num_hidden_layers": 1, "num_attention_heads": 4, )" +
+                                    fields + "}",
+                                "m/config.json");
+  } catch (const core::ConfigError& e) {
+    return std::string(e.what());
+  }
+  return std::string("no error");
+}
+
+}  // namespace
+
 TEST_CASE("config integers are read in 64 bits and refused outside their documented range", "[config]") {
-  auto error = [](const std::string& fields) {
-    try {
-      core::config_from_json_text(R"({"vocab_size": 10, "hidden_size": 8, "intermediate_size": 6,
-                                      "num_hidden_layers": 1, "num_attention_heads": 4, )" +
-                                      fields + "}",
-                                  "m/config.json");
-    } catch (const core::ConfigError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   // Truncated to 32 bits these were 100 and 2; 2^40 was 0.
-  CHECK(error(R"("max_position_embeddings": 64, "vocab_size": 4294967396)") ==
+  CHECK(error_with(R"("max_position_embeddings": 64, "vocab_size": 4294967396)") ==
         "m/config.json: field 'vocab_size' is 4294967396, outside 1..2097152");
-  CHECK(error(R"("num_hidden_layers": 4294967298)") ==
+  CHECK(error_with(R"("num_hidden_layers": 4294967298)") ==
         "m/config.json: field 'num_hidden_layers' is 4294967298, outside 1..1024");
-  CHECK(error(R"("vocab_size": 1099511627776)") ==
+  CHECK(error_with(R"("vocab_size": 1099511627776)") ==
         "m/config.json: field 'vocab_size' is 1099511627776, outside 1..2097152");
-  CHECK(error(R"("intermediate_size": 18446744073709551615)") ==
+  CHECK(error_with(R"("intermediate_size": 18446744073709551615)") ==
         "m/config.json: field 'intermediate_size' is 18446744073709551615, outside 1..262144");
-  CHECK(error(R"("num_hidden_layers": 100000)") ==
+  CHECK(error_with(R"("num_hidden_layers": 100000)") ==
         "m/config.json: field 'num_hidden_layers' is 100000, outside 1..1024");
-  CHECK(error(R"("head_dim": 1073741824)") == "m/config.json: field 'head_dim' is 1073741824, outside 0..4096");
-  CHECK(error(R"("max_position_embeddings": -1)") ==
+  CHECK(error_with(R"("head_dim": 1073741824)") == "m/config.json: field 'head_dim' is 1073741824, outside 0..4096");
+  CHECK(error_with(R"("max_position_embeddings": -1)") ==
         "m/config.json: field 'max_position_embeddings' is -1, outside 1..2097152");
   // The largest values of every range are accepted (shapes only: nothing is allocated by a config).
-  CHECK(error(R"("num_hidden_layers": 1024, "vocab_size": 2097152, "max_position_embeddings": 2097152)") == "no error");
+  CHECK(error_with(R"("num_hidden_layers": 1024, "vocab_size": 2097152, "max_position_embeddings": 2097152)") ==
+        "no error");
   // Floating-point fields: finite, in range; a number JSON cannot hold names the file.
-  CHECK_THAT(error(R"("rope_theta": 1e400)"), Catch::StartsWith("m/config.json: not valid JSON"));
-  CHECK_THAT(error(R"("rms_norm_eps": 1e400)"), Catch::StartsWith("m/config.json: not valid JSON"));
-  CHECK_THAT(error(R"("rms_norm_eps": 2)"), Catch::Contains("'rms_norm_eps' is 2.000000, outside (0, 1)"));
+  CHECK_THAT(error_with(R"("rope_theta": 1e400)"), Catch::StartsWith("m/config.json: not valid JSON"));
+  CHECK_THAT(error_with(R"("rms_norm_eps": 1e400)"), Catch::StartsWith("m/config.json: not valid JSON"));
+  CHECK_THAT(error_with(R"("rms_norm_eps": 2)"), Catch::Contains("'rms_norm_eps' is 2.000000, outside (0, 1)"));
   // Every field with a range is named by it.
   for (const core::ConfigRange& r : core::config_ranges()) CHECK(core::config_range(r.key).max >= r.min);
 }
 
 TEST_CASE("config keys that change the computation are refused, not ignored", "[config]") {
-  auto error = [](const std::string& fields) {
-    try {
-      core::config_from_json_text(R"({"vocab_size": 10, "hidden_size": 8, "intermediate_size": 6,
-                                      "num_hidden_layers": 1, "num_attention_heads": 4, )" +
-                                      fields + "}",
-                                  "m/config.json");
-    } catch (const core::ConfigError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
-  CHECK(error(R"("hidden_act": "gelu")") ==
+  CHECK(error_with(R"("hidden_act": "gelu")") ==
         "m/config.json: field 'hidden_act' is \"gelu\"; kvscope computes SwiGLU with silu only");
-  CHECK(error(R"("attention_bias": true)") ==
+  CHECK(error_with(R"("attention_bias": true)") ==
         "m/config.json: field 'attention_bias' is true; kvscope computes projections without bias");
-  CHECK(error(R"("mlp_bias": true)") ==
+  CHECK(error_with(R"("mlp_bias": true)") ==
         "m/config.json: field 'mlp_bias' is true; kvscope computes projections without bias");
-  CHECK_THAT(error(R"("rope_scaling": {"type": "linear", "factor": 2.0})"), Catch::Contains("'rope_scaling' is set"));
+  CHECK_THAT(error_with(R"("rope_scaling": {"type": "linear", "factor": 2.0})"),
+             Catch::Contains("'rope_scaling' is set"));
   // What HF writes for a plain LLaMA is accepted.
-  CHECK(error(R"("hidden_act": "silu", "attention_bias": false, "mlp_bias": false, "rope_scaling": null)") ==
+  CHECK(error_with(R"("hidden_act": "silu", "attention_bias": false, "mlp_bias": false, "rope_scaling": null)") ==
         "no error");
 }
 
