@@ -3,9 +3,29 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "core/model_source.h"  // available_memory_bytes
+#include <algorithm>
+#include <cstdint>
+#include <fstream>
+
+#include <sys/resource.h>
 
 namespace kvscope::core {
+
+std::optional<int64_t> available_memory_bytes() {
+  std::optional<int64_t> available;
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key, unit;
+  int64_t kib = 0;
+  while (meminfo >> key >> kib >> unit)
+    if (key == "MemAvailable:") available = kib * 1024;
+  // A process limit (ulimit -v) binds before the machine does.
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    const auto cap = static_cast<int64_t>(std::min<rlim_t>(limit.rlim_cur, INT64_MAX));
+    available = available ? std::min(*available, cap) : cap;
+  }
+  return available;
+}
 
 int64_t checked_product(std::initializer_list<int64_t> factors, const std::string& what) {
   int64_t p = 1;

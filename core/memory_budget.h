@@ -4,6 +4,7 @@
 // bare std::bad_alloc or a wrapped-around size.
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 
 namespace kvscope::core {
@@ -12,6 +13,10 @@ namespace kvscope::core {
 int64_t checked_product(std::initializer_list<int64_t> factors, const std::string& what);
 // a + b, throwing std::length_error naming `what` on overflow.
 int64_t checked_sum(int64_t a, int64_t b, const std::string& what);
+
+// Memory the kernel says can be used without swapping (/proc/meminfo's MemAvailable), or the process's address
+// space limit (ulimit -v) when that is lower; nullopt when neither is known.
+std::optional<int64_t> available_memory_bytes();
 
 // Throws std::length_error ("the KV cache needs 52.1 GB, more than the 20.3 GB of memory available; ...") when
 // `bytes` exceed the memory the kernel says is available. `advice` ends the message.

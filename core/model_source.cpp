@@ -2,17 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <optional>
-
-#include <sys/resource.h>
 
 #include "core/gguf.h"
 #include "core/gguf_model.h"
 #include "core/hf_weights.h"
 #include "core/llama2c.h"
+#include "core/memory_budget.h"
 #include "core/quant.h"
 
 namespace kvscope::core {
@@ -116,32 +113,6 @@ ModelSource resolve_model(const std::string& arg) {
                     "), a preset (" + preset_list() + "), a model directory, a GGUF file nor a llama2.c checkpoint");
 }
 
-std::optional<int64_t> available_memory_bytes() {
-  std::optional<int64_t> available;
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key, unit;
-  int64_t kib = 0;
-  while (meminfo >> key >> kib >> unit)
-    if (key == "MemAvailable:") available = kib * 1024;
-  // A process limit (ulimit -v) binds before the machine does.
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
-    const auto cap = static_cast<int64_t>(std::min<rlim_t>(limit.rlim_cur, INT64_MAX));
-    available = available ? std::min(*available, cap) : cap;
-  }
-  return available;
-}
-
-void check_weights_fit(const LlamaConfig& config) {
-  const int64_t needed = config.parameter_count() * int64_t{4};
-  const std::optional<int64_t> available = available_memory_bytes();
-  if (!available || needed <= *available) return;
-  char text[96];
-  std::snprintf(text, sizeof text, "needs %.1f GB for its float32 weights, more than the %.1f GB of memory available",
-                static_cast<double>(needed) / 1e9, static_cast<double>(*available) / 1e9);
-  throw ConfigError("model '" + config.name + "' " + text + "; use --meta for shapes only");
-}
-
 namespace {
 
 // A NaN or an infinity in a weight turns every logit into NaN and greedy decoding into token 0, silently:
@@ -168,7 +139,8 @@ LlamaModel checked(const ModelSource& source, LlamaWeights weights) {
 
 LlamaModel load_model(const ModelSource& source, uint64_t seed, bool meta) {
   if (meta) return LlamaModel(source.config, std::nullopt);
-  check_weights_fit(source.config);
+  check_fits(checked_product({source.config.parameter_count(), int64_t{sizeof(float)}}, "the weights"),
+             "model '" + source.config.name + "' (float32 weights)", "use --meta for shapes only");
   switch (source.format) {
     case ModelFormat::preset: return LlamaModel(source.config, random_weights(source.config, seed));
     case ModelFormat::safetensors: return checked(source, load_hf_weights(source.path, source.config));

@@ -46,14 +46,8 @@ std::vector<std::string> model_names();
 // one of those whose header does not describe a LLaMA model kvscope can compute.
 ModelSource resolve_model(const std::string& arg);
 
-// Memory the kernel says can be used without swapping (/proc/meminfo's MemAvailable), or the process's address
-// space limit (ulimit -v) when that is lower; nullopt when neither is known.
-std::optional<int64_t> available_memory_bytes();
-// Throws ConfigError ("model 'x' needs 52.1 GB for its float32 weights, more than the 20.3 GB of memory
-// available; use --meta for shapes only") before anything is allocated, when the weights cannot fit.
-void check_weights_fit(const LlamaConfig& config);
-
-// meta: shapes only, no weights are read or made. Checks that the weights fit before allocating them.
+// meta: shapes only, no weights are read or made. Checks that the float32 weights fit in the memory available
+// before allocating them (core/memory_budget.h).
 LlamaModel load_model(const ModelSource& source, uint64_t seed, bool meta);
 
 }  // namespace kvscope::core
