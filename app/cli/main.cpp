@@ -1,12 +1,16 @@
 // kvscope: run a small LLaMA with and without a KV cache and trace every intermediate tensor.
+#include <csignal>
 #include <iostream>
 #include <new>
 #include <string>
 
 #include "app/cli/commands.h"
+#include "app/common/flag_checks.h"
 #include "trace/atomic_file.h"
 
 int main(int argc, char** argv) {
+  // Past `ulimit -f` a write fails with EFBIG, reported like a full disk, instead of SIGXFSZ killing the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"kvscope: see every intermediate tensor of LLaMA inference, with and without a KV cache"};
   app.require_subcommand(1);
   kvscope::cli::add_generate_command(app);
@@ -26,14 +30,14 @@ int main(int argc, char** argv) {
     if (!known) {
       std::cerr << "kvscope: error: unknown command '" << argv[1] << "'; the commands are " << names
                 << " (kvscope --help)\n";
-      return 1;
+      return kvscope::app::kUsageError;
     }
   }
   try {
     app.parse(argc, argv);
     kvscope::trace::finish_standard_output();  // a full disk or a closed pipe under stdout is a failure
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return kvscope::app::exit_on_parse_error(app, e, "kvscope");
   } catch (const std::bad_alloc&) {
     std::cerr << "kvscope: error: out of memory: the run needs more than this machine (or ulimit -v) allows; "
                  "--meta traces shapes without weights\n";
