@@ -27,7 +27,12 @@ void read_key(const json& j, const char* key, T& out, const std::string& source,
   const bool ok = std::is_same_v<T, bool> ? it->is_boolean()
                   : std::is_integral_v<T> ? it->is_number_integer()
                                           : it->is_number();
-  if (!ok) throw ConfigError(source + ": field '" + std::string(key) + "' has the wrong type: " + it->dump());
+  if (!ok) {
+    const char* want = std::is_same_v<T, bool> ? "true or false"
+                       : std::is_integral_v<T> ? "a whole number"
+                                               : "a number";
+    throw ConfigError(source + ": field '" + std::string(key) + "' must be " + want + ", got " + it->dump());
+  }
   if constexpr (std::is_same_v<T, int>) {
     const ConfigRange& r = config_range(key);
     if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(r.max))
@@ -124,9 +129,9 @@ void LlamaConfig::validate(const std::string& source) const {
     throw ConfigError(source + ": the head size " + std::to_string(head_size()) +
                       " must be even for rotary embeddings");
   if (!(rms_norm_eps > 0 && rms_norm_eps < 1))
-    throw ConfigError(source + ": field 'rms_norm_eps' is " + std::to_string(rms_norm_eps) + ", outside (0, 1)");
+    throw ConfigError(source + ": field 'rms_norm_eps' is " + json(rms_norm_eps).dump() + ", outside (0, 1)");
   if (!(rope_theta > 0 && std::isfinite(rope_theta)))
-    throw ConfigError(source + ": field 'rope_theta' must be a positive finite number");
+    throw ConfigError(source + ": field 'rope_theta' must be a positive finite number, got " + json(rope_theta).dump());
 }
 
 LlamaConfig config_from_json_text(const std::string& text, const std::string& source) {

@@ -54,14 +54,23 @@ std::map<std::string, std::string> read_weight_map(const std::string& index_path
   return map;
 }
 
+// Whether `path` exists; a path that cannot be looked at (a symlink loop, no permission) is an error naming it,
+// not std::filesystem's "filesystem error: status: ..." nor a file said to be missing.
+bool present(const fs::path& path) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) throw WeightsError(path.string() + ": " + ec.message());
+  return fs::exists(status);
+}
+
 // A model directory's checkpoint: one model.safetensors, or the shards its index names, each
 // opened (and validated) only when a tensor the model needs lives there.
 class Checkpoint {
  public:
   explicit Checkpoint(const std::string& dir) : dir_(dir) {
-    if (fs::exists(dir_ / kSingleFile)) {
+    if (present(dir_ / kSingleFile)) {
       shards_.emplace(kSingleFile, SafetensorsFile((dir_ / kSingleFile).string()));
-    } else if (fs::exists(dir_ / kIndexFile)) {
+    } else if (present(dir_ / kIndexFile)) {
       index_path_ = (dir_ / kIndexFile).string();
       weight_map_ = read_weight_map(index_path_);
     } else {

@@ -38,9 +38,19 @@ std::vector<std::string> model_names() {
 
 namespace {
 
+// What is at `path`; a path that cannot be looked at (a symlink loop, no permission) is an error naming it, not
+// std::filesystem's "filesystem error: status: ...".
+fs::file_status status_of(const fs::path& path) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) throw ConfigError(path.string() + ": " + ec.message());
+  return status;
+}
+
 ModelSource directory_source(const fs::path& dir, const std::string& name) {
   const fs::path config = dir / "config.json";
-  if (!fs::exists(config)) throw ConfigError(config.string() + ": missing (a model directory needs config.json)");
+  if (!fs::exists(status_of(config)))
+    throw ConfigError(config.string() + ": missing (a model directory needs config.json)");
   ModelSource source{load_config_file(config.string()), ModelFormat::safetensors, dir.string()};
   source.config.name = name;
   return source;
@@ -105,10 +115,11 @@ ModelSource resolve_model(const std::string& arg) {
   if (is_preset(arg)) return {preset_config(arg), ModelFormat::preset, ""};
   const std::vector<std::string> shipped = shipped_model_names();
   // A directory of that name in the working directory wins over a shipped model, as a path should.
-  if (!fs::is_directory(arg) && std::find(shipped.begin(), shipped.end(), arg) != shipped.end())
+  const fs::file_status status = status_of(arg);
+  if (!fs::is_directory(status) && std::find(shipped.begin(), shipped.end(), arg) != shipped.end())
     return directory_source(assets_dir() / "models" / arg, arg);
-  if (fs::is_directory(arg)) return directory_source(arg, arg);
-  if (fs::is_regular_file(arg)) return file_source(arg);
+  if (fs::is_directory(status)) return directory_source(arg, arg);
+  if (fs::is_regular_file(status)) return file_source(arg);
   throw ConfigError("--model '" + arg + "' is neither a model kvscope ships (" + comma_separated(shipped) +
                     "), a preset (" + preset_list() + "), a model directory, a GGUF file nor a llama2.c checkpoint");
 }

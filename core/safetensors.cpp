@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <utility>
 
 #include <fcntl.h>
@@ -260,8 +261,21 @@ SafetensorsFile::SafetensorsFile(std::string path) : path_(std::move(path)) {
     data_start_ = 8 + static_cast<size_t>(header_len);
 
     json header;
+    // JSON keeps the last of two equal keys; a header naming a tensor twice is refused, naming it.
+    std::vector<std::set<std::string>> keys_at_depth;
+    const json::parser_callback_t no_duplicates = [&](int depth, json::parse_event_t event, json& parsed) {
+      const size_t d = static_cast<size_t>(depth);
+      if (event == json::parse_event_t::object_start) {
+        keys_at_depth.resize(d + 2);  // the object's keys come at depth + 1
+        keys_at_depth[d + 1].clear();
+      } else if (event == json::parse_event_t::key && d < keys_at_depth.size() &&
+                 !keys_at_depth[d].insert(parsed.get<std::string>()).second) {
+        fail(path_, "header names '" + parsed.get<std::string>() + "' twice");
+      }
+      return true;
+    };
     try {
-      header = json::parse(map_ + 8, map_ + data_start_);
+      header = json::parse(map_ + 8, map_ + data_start_, no_duplicates);
     } catch (const json::exception& e) {  // a syntax error, or a number such as 1e400 no double holds
       fail(path_, std::string("header is not valid JSON: ") + e.what());
     }

@@ -143,6 +143,17 @@ ojson document_to_json(const Document& doc) {
   return out;
 }
 
+namespace {
+
+// nlohmann's message without its "[json.exception.out_of_range.403] " prefix: "key 'meta' not found".
+std::string plain(const json::exception& ex) {
+  const std::string what = ex.what();
+  const size_t end = what.rfind('[', 0) == 0 ? what.find("] ") : std::string::npos;
+  return end == std::string::npos ? what : what.substr(end + 2);
+}
+
+}  // namespace
+
 Document document_from_json(const json& j) {
   Document doc;
   try {
@@ -163,7 +174,7 @@ Document document_from_json(const json& j) {
         doc.weights.stored_as.emplace_back(name, as.get<std::string>());
     }
   } catch (const json::exception& ex) {
-    throw std::runtime_error(std::string("document: ") + ex.what());
+    throw std::runtime_error("document: " + plain(ex));
   }
   // Layers as the model says, within the largest a config may have.
   int layers = 1024;
@@ -201,7 +212,7 @@ Document document_from_json(const json& j) {
       where = "runs[" + std::to_string(r) + "]";
       check_steps(run);
     } catch (const json::exception& ex) {
-      throw std::runtime_error(where + ": " + ex.what());
+      throw std::runtime_error(where + ": " + plain(ex));
     } catch (const std::runtime_error& ex) {
       throw std::runtime_error(where + ": " + ex.what());
     }

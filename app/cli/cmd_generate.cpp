@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "app/cli/commands.h"
+#include "trace/atomic_file.h"
 #include "trace/document_json.h"
 #include "trace/text_format.h"
 
@@ -34,7 +35,8 @@ class TextStream {
       std::cout << "text: ";
       for (size_t i = 0; i + 1 < seq.size(); ++i) std::cout << decoder_->push(seq[i]);
     }
-    std::cout << decoder_->push(seq.back()) << std::flush;
+    std::cout << decoder_->push(seq.back());
+    trace::finish_standard_output();  // the text appears as it comes, and a full disk stops the run at once
   }
   void finish() {
     if (decoder_) std::cout << decoder_->finish() << "\n\n";

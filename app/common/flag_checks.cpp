@@ -1,6 +1,7 @@
 #include "app/common/flag_checks.h"
 
 #include <charconv>
+#include <iostream>
 #include <string>
 
 namespace kvscope::app {
@@ -23,6 +24,17 @@ CLI::Validator integer_in(int64_t min, int64_t max) {
         return "";
       },
       name);
+}
+
+int exit_on_parse_error(const CLI::App& app, const CLI::ParseError& error, const std::string& program) {
+  if (error.get_exit_code() == 0) return app.exit(error);  // --help
+  std::string command = program;
+  for (const CLI::App* sub : app.get_subcommands()) command += " " + sub->get_name();
+  std::string what = error.what();
+  for (char& c : what)
+    if (c == '\n') c = ' ';
+  std::cerr << program << ": error: " << what << " (" << command << " --help)\n";
+  return kUsageError;
 }
 
 }  // namespace kvscope::app

@@ -164,7 +164,11 @@ int main(int argc, char** argv) {
   cli.add_option("--frames", o.frames, "frames to draw after the script before the screenshot")
       ->check(app::integer_in(0, 1000000))
       ->capture_default_str();
-  CLI11_PARSE(cli, argc, argv);
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app::exit_on_parse_error(cli, e, "kvscope-gui");
+  }
   try {
     return run(o);
   } catch (const std::exception& e) {
