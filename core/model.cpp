@@ -28,12 +28,20 @@ class RunState {
   std::vector<float> last_logits;    // [B, V]
   int predicted_tokens = 0;          // T of the last pass that computed logits
   ops::RopeTable rope;
+  std::unique_ptr<ThreadPool> pool = std::make_unique<ThreadPool>(available_cores());
 };
 
 LlamaModel::LlamaModel(LlamaConfig config, std::optional<LlamaWeights> weights)
     : config_(std::move(config)), weights_(std::move(weights)), state_(std::make_unique<RunState>()) {}
 LlamaModel::~LlamaModel() = default;
 LlamaModel::LlamaModel(LlamaModel&&) noexcept = default;
+
+void LlamaModel::set_threads(int threads) {
+  if (threads < 1) throw std::invalid_argument("threads must be at least 1, got " + std::to_string(threads));
+  if (threads != state_->pool->size()) state_->pool = std::make_unique<ThreadPool>(threads);
+}
+
+int LlamaModel::threads() const { return state_->pool->size(); }
 
 void LlamaModel::reserve(int batch, int max_tokens, int max_len) {
   RunState& s = *state_;
@@ -319,7 +327,7 @@ class Pass {
     if (compute_) ops::rms_norm(x, weight, static_cast<float>(c_.rms_norm_eps), y, rows_);
   }
   void linear(const Matrix& x, const Matrix& weight, Matrix& y) const {
-    if (compute_) ops::linear(x, weight, y, rows_);
+    if (compute_) ops::linear(x, weight, y, rows_, *s_.pool);
   }
   void add(Matrix& x, const Matrix& y) const {
     if (compute_) x.topRows(rows_) += y.topRows(rows_);

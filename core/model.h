@@ -42,6 +42,11 @@ class LlamaModel {
   bool meta() const { return !weights_.has_value(); }
   const LlamaWeights& weights() const { return *weights_; }
 
+  // The threads a pass runs on (default: every core this process may use). Results are bitwise identical for
+  // every count: work is split by output features, never inside a sum.
+  void set_threads(int threads);
+  int threads() const;
+
   // Scratch buffers are sized for passes of up to max_tokens tokens over max_len positions, once.
   void reserve(int batch, int max_tokens, int max_len);
 

@@ -4,10 +4,6 @@
 
 namespace kvscope::core::ops {
 
-void linear(const Matrix& x, const Matrix& w, Matrix& y, int rows) {
-  y.topRows(rows).noalias() = x.topRows(rows) * w.transpose();
-}
-
 void rms_norm(const Matrix& x, const Vector& weight, float eps, Matrix& y, int rows) {
   const float inv_cols = 1.0f / static_cast<float>(x.cols());
   for (int r = 0; r < rows; ++r) {

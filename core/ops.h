@@ -4,6 +4,7 @@
 
 #include <Eigen/Core>
 
+#include "core/thread_pool.h"
 #include "core/weights.h"
 
 namespace kvscope::core::ops {
@@ -11,8 +12,9 @@ namespace kvscope::core::ops {
 using StridedMap = Eigen::Map<Matrix, 0, Eigen::OuterStride<>>;
 using ConstStridedMap = Eigen::Map<const Matrix, 0, Eigen::OuterStride<>>;
 
-// y[rows] = x[rows] W^T, W stored [out, in] as HF does. One row is a matrix-vector product.
-void linear(const Matrix& x, const Matrix& w, Matrix& y, int rows);
+// y[rows] = x[rows] W^T, W stored [out, in] as HF does, on the pool's threads. Every element is one dot
+// product in one fixed order, whatever the number of rows or threads: the same inputs give the same bits.
+void linear(const Matrix& x, const Matrix& w, Matrix& y, int rows, ThreadPool& pool);
 
 // HF LlamaRMSNorm in float32: x / sqrt(mean(x^2) + eps) * weight, row by row.
 void rms_norm(const Matrix& x, const Vector& weight, float eps, Matrix& y, int rows);

@@ -30,6 +30,9 @@ void add_run_flags(CLI::App& cmd, app::RunSpec& spec) {
                                                      {"all", core::PrefillScheme::All}},
           CLI::ignore_case))
       ->default_str("all-but-last");
+  cmd.add_option("--threads,-t", spec.threads,
+                 "threads of the forward pass (default: every core); results are the same bits for any count")
+      ->check(app::integer_in(1, app::kMaxThreads));
   cmd.add_flag("--meta", spec.meta, "shapes only: no weights, no arithmetic (any model size traces instantly)");
   cmd.add_flag("--stop-at-eos", spec.stop_at_eos, "stop early once every sequence has generated the tokenizer's EOS");
 }

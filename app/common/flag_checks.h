@@ -22,6 +22,7 @@ int exit_on_parse_error(const CLI::App& app, const CLI::ParseError& error, const
 inline constexpr int kUsageError = 2;
 
 inline constexpr int64_t kMaxBatch = 4096;
+inline constexpr int64_t kMaxThreads = 1024;
 inline constexpr int64_t kMaxNewTokens = 1 << 21;  // the largest max_position_embeddings a config may have
 
 }  // namespace kvscope::app

@@ -117,6 +117,7 @@ LoadedRun load_run(const RunSpec& spec) {
                                 "' has no tokenizer with an EOS token (give one with --tokenizer)");
   run.prompts = make_prompts(spec, run.source.config, run.tokenizer.get());
   run.model = std::make_unique<core::LlamaModel>(core::load_model(run.source, spec.seed, spec.meta));
+  if (spec.threads > 0) run.model->set_threads(spec.threads);
   return run;
 }
 

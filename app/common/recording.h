@@ -36,6 +36,7 @@ struct RunSpec {
   int new_tokens = 3;                         // tokens to generate
   bool stop_at_eos = false;                   // end generation when every sequence has produced EOS
   core::PrefillScheme prefill = core::PrefillScheme::AllButLast;
+  int threads = 0;  // threads of the forward pass; 0: every core this process may use
   trace::CaptureOptions capture;
 };
 

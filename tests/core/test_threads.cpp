@@ -1,0 +1,104 @@
+// Work is split by output features, never inside a sum: the thread count changes the speed, not one bit.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <vector>
+
+#include "core/config.h"
+#include "core/generator.h"
+#include "core/model.h"
+#include "core/ops.h"
+#include "core/thread_pool.h"
+#include "core/weights.h"
+
+using namespace kvscope;
+
+namespace {
+
+struct Outcome {
+  std::vector<std::vector<int32_t>> sequences;
+  std::vector<float> logits;  // every step's last logits of every sequence, in order
+};
+
+Outcome generate(core::LlamaModel& model, core::CacheMode mode) {
+  core::GenerationOptions options;
+  options.mode = mode;
+  options.prefill = core::PrefillScheme::All;
+  options.new_tokens = 6;
+  core::Generator gen(model, {{5, 17, 33, 2, 9, 61, 40}, {8, 8, 1, 90, 3, 3, 12}}, options, nullptr);
+  Outcome out;
+  while (!gen.done()) {
+    gen.step();
+    for (int b = 0; b < 2; ++b) {
+      const auto row = model.last_logits(b);
+      out.logits.insert(out.logits.end(), row.begin(), row.end());
+    }
+  }
+  out.sequences = gen.sequences();
+  return out;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("tokens and logits are bitwise identical for 1, 2 and 3 threads, cached and uncached", "[threads]") {
+  // Sizes that are not multiples of the kernels' blocks or of the thread count: 100 = 3 * 32 + 4 and
+  // 229 = 7 * 32 + 5 leave scalar tails; heads of 26 make q 104 wide; 101 vocabulary rows split unevenly.
+  core::LlamaConfig c = core::preset_config("seed-tiny");
+  c.hidden_size = 100;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 2;
+  c.head_dim = 26;
+  c.intermediate_size = 229;
+  c.vocab_size = 101;
+  core::LlamaModel model(c, core::random_weights(c, 11));
+  for (const core::CacheMode mode : {core::CacheMode::Cached, core::CacheMode::Uncached}) {
+    INFO((mode == core::CacheMode::Cached ? "cached" : "uncached"));
+    model.set_threads(1);
+    const Outcome one = generate(model, mode);
+    REQUIRE(one.logits.size() == 2u * 6u * 101u);
+    for (const int threads : {2, 3}) {
+      INFO(threads << " threads");
+      model.set_threads(threads);
+      CHECK(model.threads() == threads);
+      const Outcome many = generate(model, mode);
+      CHECK(many.sequences == one.sequences);
+      CHECK(same_bits(many.logits, one.logits));
+    }
+  }
+}
+
+TEST_CASE("a linear layer gives the same bits for any thread count and any number of rows", "[threads]") {
+  const int in = 77, out = 45, rows = 5;
+  core::Matrix w(out, in), x(rows, in);
+  for (int i = 0; i < w.size(); ++i) w.data()[i] = static_cast<float>((i * 37) % 101 - 50) / 37.0f;
+  for (int i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>((i * 53) % 89 - 44) / 29.0f;
+  core::ThreadPool one(1);
+  core::Matrix all(rows, out);
+  core::ops::linear(x, w, all, rows, one);
+  // Close to the plain product, and equal bit for bit however it is split.
+  const core::Matrix plain = x * w.transpose();
+  CHECK(all.isApprox(plain, 1e-5f));
+  for (const int threads : {2, 3, 7}) {
+    core::ThreadPool pool(threads);
+    core::Matrix y(rows, out);
+    core::ops::linear(x, w, y, rows, pool);
+    CHECK(std::memcmp(y.data(), all.data(), sizeof(float) * static_cast<size_t>(y.size())) == 0);
+    // Row r alone (a decode step) equals row r of the batch (a prefill).
+    for (int r = 0; r < rows; ++r) {
+      core::Matrix single = x.row(r);
+      core::Matrix yr(1, out);
+      core::ops::linear(single, w, yr, 1, pool);
+      CHECK(std::memcmp(yr.data(), all.row(r).data(), sizeof(float) * out) == 0);
+    }
+  }
+}
+
+TEST_CASE("a thread count below 1 is refused", "[threads]") {
+  const core::LlamaConfig c = core::preset_config("seed-tiny");
+  core::LlamaModel model(c, std::nullopt);
+  CHECK_THROWS_WITH(model.set_threads(0), "threads must be at least 1, got 0");
+}
