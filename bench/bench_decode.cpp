@@ -1,7 +1,8 @@
 // Issue 12's decode target: kvscope against a plain-loop C implementation (bench/baseline/plain_llama.c, built by
 // CMake from the same source four ways: -O3 -march=native and -Ofast -march=native, each on one thread and with
 // OpenMP over output rows), on the same weights — stories15M's shape, seeded random float32, written as a
-// llama2.c checkpoint that both read — for a whole generation of 256 positions from a 5-token prompt.
+// llama2.c checkpoint that both read — for a whole generation of 256 positions from a 5-token prompt, and for
+// a 128-token prompt (kvscope: one prefill pass, matrix-matrix products; the baseline: a position at a time).
 //
 //   bench_decode [--runs N] [--json FILE] [--dir DIR]
 //
@@ -40,8 +41,8 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::vector<int32_t> kPrompt{12, 81, 92, 52, 65};
-constexpr int kPositions = 256;
-constexpr int kNewTokens = kPositions - 5 + 1;  // the last generated token takes no position
+constexpr int kPrefillTokens = 128;
+constexpr int kNewTokens = 256 - 5 + 1;  // 256 positions: the last generated token takes none
 
 [[noreturn]] void die(const std::string& what) {
   std::cerr << "bench_decode: " << what << "\n";
@@ -94,13 +95,13 @@ Measured run_process(const std::vector<std::string>& argv, const std::string& en
 }
 
 // kvscope in this process: the same checkpoint, a cached generation (prefill of the prompt, then decode).
-Measured run_kvscope(core::LlamaModel& model, int threads) {
+Measured run_kvscope(core::LlamaModel& model, int threads, const std::vector<int32_t>& prompt, int new_tokens) {
   model.set_threads(threads);
   core::GenerationOptions options;
   options.prefill = core::PrefillScheme::All;
-  options.new_tokens = kNewTokens;
+  options.new_tokens = new_tokens;
   const auto t0 = std::chrono::steady_clock::now();
-  core::Generator gen(model, {kPrompt}, options, nullptr);
+  core::Generator gen(model, {prompt}, options, nullptr);
   while (!gen.done()) gen.step();
   Measured m;
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -117,6 +118,81 @@ std::string ids_text(const std::vector<int32_t>& ids) {
   std::string s;
   for (int32_t id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
   return s;
+}
+
+struct Config {
+  std::string name;
+  int threads;
+  std::string exe;  // empty: kvscope in this process
+  std::string env;
+};
+
+// Every configuration `runs` times, interleaved; prints the table and returns it as JSON. Tokens are compared with
+// kvscope's first run; `identical` turns false (with the two lists on standard error) when they differ.
+nlohmann::ordered_json measure(core::LlamaModel& model, const std::string& checkpoint, const std::string& title,
+                               const std::vector<int32_t>& prompt, int new_tokens, int runs, bool& identical) {
+  const std::vector<Config> configs{
+      {"kvscope", 1, "", ""},
+      {"kvscope", 2, "", ""},
+      {"plain loops -O3", 1, "plain_llama_O3", ""},
+      {"plain loops -O3 + OpenMP", 2, "plain_llama_O3_omp", "OMP_NUM_THREADS=2"},
+      {"plain loops -Ofast", 1, "plain_llama_Ofast", ""},
+      {"plain loops -Ofast + OpenMP", 2, "plain_llama_Ofast_omp", "OMP_NUM_THREADS=2"},
+  };
+  const int positions = static_cast<int>(prompt.size()) + new_tokens - 1;  // forwards: one per position
+  std::vector<std::vector<double>> seconds(configs.size());
+  std::vector<double> peak(configs.size(), 0);
+  std::vector<int32_t> reference;
+  for (int r = 0; r < runs; ++r) {
+    for (size_t i = 0; i < configs.size(); ++i) {
+      const Config& cfg = configs[i];
+      Measured m;
+      if (cfg.exe.empty()) {
+        m = run_kvscope(model, cfg.threads, prompt, new_tokens);
+      } else {
+        std::vector<std::string> argv{std::string(BASELINE_DIR) + "/" + cfg.exe, checkpoint,
+                                      std::to_string(new_tokens)};
+        for (int32_t id : prompt) argv.push_back(std::to_string(id));
+        m = run_process(argv, cfg.env);
+      }
+      if (reference.empty()) reference = m.tokens;
+      if (m.tokens != reference) {
+        identical = false;
+        std::cerr << "bench_decode: " << title << ": " << cfg.name << " on " << cfg.threads
+                  << " thread(s) generated other tokens:\n  " << ids_text(m.tokens)
+                  << "\n  kvscope: " << ids_text(reference) << "\n";
+      }
+      seconds[i].push_back(m.seconds);
+      peak[i] = std::max(peak[i], m.peak_mib);
+    }
+  }
+  // kvscope's peak memory as a whole process, as a user runs it.
+  for (const int threads : {1, 2}) {
+    const Measured m = run_process({KVSCOPE_CLI, "generate", "--model", checkpoint, "--ids", ids_text(prompt),
+                                    "--new-tokens", std::to_string(new_tokens), "--threads", std::to_string(threads),
+                                    "--prefill", "all"});
+    peak[static_cast<size_t>(threads - 1)] = m.peak_mib;
+  }
+  nlohmann::ordered_json section;
+  section["title"] = title;
+  section["prompt_tokens"] = prompt.size();
+  section["positions"] = positions;
+  std::printf("\n%s\n%-30s %7s %12s %10s %10s %14s\n", title.c_str(), "configuration", "threads", "median s",
+              "tokens/s", "peak MiB", "kvscope faster");
+  for (size_t i = 0; i < configs.size(); ++i) {
+    const double med = median(seconds[i]);
+    const double ratio = med / median(seconds[static_cast<size_t>(configs[i].threads - 1)]);
+    std::printf("%-30s %7d %12.4f %10.1f %10.1f %13.2fx\n", configs[i].name.c_str(), configs[i].threads, med,
+                positions / med, peak[i], ratio);
+    section["results"].push_back({{"configuration", configs[i].name},
+                                  {"threads", configs[i].threads},
+                                  {"median_seconds", med},
+                                  {"all_seconds", seconds[i]},
+                                  {"tokens_per_second", positions / med},
+                                  {"peak_mib", peak[i]},
+                                  {"baseline_over_kvscope", ratio}});
+  }
+  return section;
 }
 
 }  // namespace
@@ -143,79 +219,19 @@ int main(int argc, char** argv) {
   }
   core::LlamaModel model = core::load_model(core::resolve_model(checkpoint), 0, false);
 
-  struct Config {
-    std::string name;
-    int threads;
-    std::vector<std::string> argv;  // empty: kvscope in this process
-    std::string env;
-  };
-  const std::string base = BASELINE_DIR;
-  std::vector<std::string> baseline_args{checkpoint, std::to_string(kNewTokens)};
-  for (int32_t id : kPrompt) baseline_args.push_back(std::to_string(id));
-  auto baseline = [&](const std::string& exe) {
-    std::vector<std::string> a{base + "/" + exe};
-    a.insert(a.end(), baseline_args.begin(), baseline_args.end());
-    return a;
-  };
-  const std::vector<Config> configs{
-      {"kvscope", 1, {}, ""},
-      {"kvscope", 2, {}, ""},
-      {"plain loops -O3", 1, baseline("plain_llama_O3"), ""},
-      {"plain loops -O3 + OpenMP", 2, baseline("plain_llama_O3_omp"), "OMP_NUM_THREADS=2"},
-      {"plain loops -Ofast", 1, baseline("plain_llama_Ofast"), ""},
-      {"plain loops -Ofast + OpenMP", 2, baseline("plain_llama_Ofast_omp"), "OMP_NUM_THREADS=2"},
-  };
-
-  std::vector<std::vector<double>> seconds(configs.size());
-  std::vector<double> peak(configs.size(), 0);
-  std::vector<int32_t> reference;
-  bool mismatch = false;
-  for (int r = 0; r < runs; ++r) {
-    for (size_t i = 0; i < configs.size(); ++i) {
-      const Config& cfg = configs[i];
-      const Measured m = cfg.argv.empty() ? run_kvscope(model, cfg.threads) : run_process(cfg.argv, cfg.env);
-      if (reference.empty()) reference = m.tokens;
-      if (m.tokens != reference) {
-        mismatch = true;
-        std::cerr << "bench_decode: " << cfg.name << " on " << cfg.threads << " thread(s) generated other tokens:\n  "
-                  << ids_text(m.tokens) << "\n  kvscope: " << ids_text(reference) << "\n";
-      }
-      seconds[i].push_back(m.seconds);
-      peak[i] = std::max(peak[i], m.peak_mib);
-    }
-  }
-  // kvscope's peak memory as a whole process, as a user runs it.
-  for (const int threads : {1, 2}) {
-    const Measured m = run_process({KVSCOPE_CLI, "generate", "--model", checkpoint, "--ids", ids_text(kPrompt),
-                                    "--new-tokens", std::to_string(kNewTokens), "--threads", std::to_string(threads),
-                                    "--prefill", "all"});
-    peak[threads - 1] = m.peak_mib;
-  }
-
   nlohmann::ordered_json report;
   report["bench"] = "decode";
   report["model"] = "stories15m shape, random float32 weights, llama2.c checkpoint";
-  report["positions"] = kPositions;
-  report["prompt_tokens"] = kPrompt.size();
   report["runs"] = runs;
-  report["tokens_identical"] = !mismatch;
-  std::printf("%-30s %7s %12s %10s %10s %14s\n", "configuration", "threads", "median s", "tokens/s", "peak MiB",
-              "kvscope faster");
-  for (size_t i = 0; i < configs.size(); ++i) {
-    const double med = median(seconds[i]);
-    const double kvscope_med = median(seconds[static_cast<size_t>(configs[i].threads - 1)]);
-    const double ratio = med / kvscope_med;
-    std::printf("%-30s %7d %12.4f %10.1f %10.1f %13.2fx\n", configs[i].name.c_str(), configs[i].threads, med,
-                (kNewTokens + kPrompt.size() - 1) / med, peak[i], ratio);
-    report["results"].push_back({{"configuration", configs[i].name},
-                                 {"threads", configs[i].threads},
-                                 {"median_seconds", med},
-                                 {"all_seconds", seconds[i]},
-                                 {"positions_per_second", (kNewTokens + kPrompt.size() - 1) / med},
-                                 {"peak_mib", peak[i]},
-                                 {"baseline_over_kvscope", ratio}});
-  }
+  bool identical = true;
+  std::vector<int32_t> long_prompt(kPrefillTokens);
+  for (int i = 0; i < kPrefillTokens; ++i) long_prompt[static_cast<size_t>(i)] = (i * 7919 + 11) % c.vocab_size;
+  report["generation"] = measure(model, checkpoint, "generation: 256 positions from a 5-token prompt", kPrompt,
+                                 kNewTokens, runs, identical);
+  report["prefill"] = measure(model, checkpoint, "prefill: a 128-token prompt, then 1 token", long_prompt, 1, runs,
+                              identical);
+  report["tokens_identical"] = identical;
   if (!json_path.empty()) std::ofstream(json_path) << report.dump(1) << "\n";
-  if (mismatch) std::cerr << "bench_decode: FAILED: the tokens differ\n";
-  return mismatch ? 1 : 0;
+  if (!identical) std::cerr << "bench_decode: FAILED: the tokens differ\n";
+  return identical ? 0 : 1;
 }

@@ -342,18 +342,30 @@ class Pass {
   }
 
   // scores[b, h] = q_h K_{h / n_rep}^T / sqrt(hd): a matrix-vector product per head when T = 1.
+  // fn(b, h) for every sequence and head, the pairs split across the pool's threads: each head's scores, softmax
+  // and weighted values are computed whole by one thread, the same way whichever it is.
+  template <typename Fn>
+  void for_heads(const Fn& fn) const {
+    const int64_t pairs = static_cast<int64_t>(B_) * nh_;
+    ThreadPool& pool = *s_.pool;
+    pool.run([&](int part) {
+      const int64_t last = ThreadPool::begin(pairs, part + 1, pool.size());
+      for (int64_t bh = ThreadPool::begin(pairs, part, pool.size()); bh < last; ++bh)
+        fn(static_cast<int>(bh / nh_), static_cast<int>(bh % nh_));
+    });
+  }
+
   void scaled_scores() const {
     if (!compute_) return;
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd_));
     const int64_t qdim = static_cast<int64_t>(nh_) * hd_, head_scores = static_cast<int64_t>(T_) * S_;
-    for (int b = 0; b < B_; ++b)
-      for (int h = 0; h < nh_; ++h) {
-        const ops::ConstStridedMap qh(s_.qr.data() + b * T_ * qdim + h * hd_, T_, hd_, Eigen::OuterStride<>(qdim));
-        const ops::ConstStridedMap kh(kv_.keys + b * kv_.b + (h / c_.kv_groups()) * kv_.head, S_, hd_,
-                                      Eigen::OuterStride<>(kv_.pos));
-        Eigen::Map<Matrix> sc(s_.scores.data() + (static_cast<int64_t>(b) * nh_ + h) * head_scores, T_, S_);
-        sc.noalias() = (qh * kh.transpose()) * scale;
-      }
+    for_heads([&](int b, int h) {
+      const ops::ConstStridedMap qh(s_.qr.data() + b * T_ * qdim + h * hd_, T_, hd_, Eigen::OuterStride<>(qdim));
+      const ops::ConstStridedMap kh(kv_.keys + b * kv_.b + (h / c_.kv_groups()) * kv_.head, S_, hd_,
+                                    Eigen::OuterStride<>(kv_.pos));
+      Eigen::Map<Matrix> sc(s_.scores.data() + (static_cast<int64_t>(b) * nh_ + h) * head_scores, T_, S_);
+      sc.noalias() = (qh * kh.transpose()) * scale;
+    });
   }
 
   // Query t sits at position P + t and sees keys up to it; HF adds the lowest float elsewhere.
@@ -373,21 +385,24 @@ class Pass {
   }
 
   void softmax() const {
-    if (compute_) ops::softmax_rows(s_.scores.data(), static_cast<int64_t>(B_) * nh_ * T_, S_);
+    if (!compute_) return;
+    const int64_t head_scores = static_cast<int64_t>(T_) * S_;
+    for_heads([&](int b, int h) {
+      ops::softmax_rows(s_.scores.data() + (static_cast<int64_t>(b) * nh_ + h) * head_scores, T_, S_);
+    });
   }
 
   void weighted_values() const {
     if (!compute_) return;
     const int64_t qdim = static_cast<int64_t>(nh_) * hd_, head_scores = static_cast<int64_t>(T_) * S_;
-    for (int b = 0; b < B_; ++b)
-      for (int h = 0; h < nh_; ++h) {
-        const Eigen::Map<const Matrix> probs(s_.scores.data() + (static_cast<int64_t>(b) * nh_ + h) * head_scores, T_,
-                                             S_);
-        const ops::ConstStridedMap vh(kv_.values + b * kv_.b + (h / c_.kv_groups()) * kv_.head, S_, hd_,
-                                      Eigen::OuterStride<>(kv_.pos));
-        ops::StridedMap out(s_.attn.data() + b * T_ * qdim + h * hd_, T_, hd_, Eigen::OuterStride<>(qdim));
-        out.noalias() = probs * vh;
-      }
+    for_heads([&](int b, int h) {
+      const Eigen::Map<const Matrix> probs(s_.scores.data() + (static_cast<int64_t>(b) * nh_ + h) * head_scores, T_,
+                                           S_);
+      const ops::ConstStridedMap vh(kv_.values + b * kv_.b + (h / c_.kv_groups()) * kv_.head, S_, hd_,
+                                    Eigen::OuterStride<>(kv_.pos));
+      ops::StridedMap out(s_.attn.data() + b * T_ * qdim + h * hd_, T_, hd_, Eigen::OuterStride<>(qdim));
+      out.noalias() = probs * vh;
+    });
   }
 
   // The next token comes from each sequence's last row.
