@@ -14,17 +14,23 @@ Stats compute_stats(const TensorView& view) {
   s.min = std::numeric_limits<double>::infinity();
   s.max = -std::numeric_limits<double>::infinity();
   double sum = 0, sum_sq = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const double x = view.at(i);
+  auto add = [&](double x) {
     if (!std::isfinite(x)) {
       ++s.nonfinite;
-      continue;
+      return;
     }
     // The causal mask holds the lowest float; it is a real value, so it counts.
     s.min = std::min(s.min, x);
     s.max = std::max(s.max, x);
     sum += x;
     sum_sq += x * x;
+  };
+  if (view.rows_walkable()) {
+    view.for_each_row([&](const float* p, int64_t len, int64_t stride) {
+      for (int64_t i = 0; i < len; ++i) add(static_cast<double>(p[i * stride]));
+    });
+  } else {
+    for (int64_t i = 0; i < n; ++i) add(view.at(i));
   }
   const int64_t finite = n - s.nonfinite;
   if (finite == 0) {
@@ -77,8 +83,19 @@ int Recorder::record(const EventSpec& spec) {
     if (options_.values) {
       const int64_t n = v.numel();
       if (n <= options_.values_max) {
-        std::vector<float> values(static_cast<size_t>(n));
-        for (int64_t i = 0; i < n; ++i) values[static_cast<size_t>(i)] = static_cast<float>(v.at(i));
+        std::vector<float> values;
+        values.reserve(static_cast<size_t>(n));  // not zeroed first: every element is written once
+        if (v.rows_walkable()) {
+          v.for_each_row([&](const float* p, int64_t len, int64_t stride) {
+            if (stride == 1) {
+              values.insert(values.end(), p, p + len);
+            } else {
+              for (int64_t i = 0; i < len; ++i) values.push_back(p[i * stride]);
+            }
+          });
+        } else {
+          for (int64_t i = 0; i < n; ++i) values.push_back(static_cast<float>(v.at(i)));
+        }
         e.values = std::move(values);
         e.values_of = "all";
       } else if (e.role == Role::Logits && v.rank >= 2) {
