@@ -157,6 +157,8 @@ int main(int argc, char** argv) {
                  "how many tokens the run may generate (--tokens is the old name)")
       ->check(app::integer_in(1, app::kMaxNewTokens))
       ->capture_default_str();
+  cli.add_option("--threads,-t", o.spec.threads, "threads of the forward pass (default: every core)")
+      ->check(app::integer_in(1, app::kMaxThreads));
   cli.add_flag("--meta", o.spec.meta, "shapes only, no weights");
   cli.add_option("--script", o.script, "a script file, or the commands themselves");
   cli.add_option("--screenshot", o.screenshot, "save the window as PNG when the script is done, then exit");
