@@ -50,8 +50,8 @@ std::vector<std::vector<int32_t>> random_prompt(const RunSpec& spec, const core:
   // Checked before the ids are made: batch x prompt-len ids can be gigabytes.
   if (spec.prompt_len > config.max_position_embeddings)
     throw std::invalid_argument("--prompt-len " + std::to_string(spec.prompt_len) + " is more than the " +
-                                std::to_string(config.max_position_embeddings) + " positions of model '" +
-                                config.name + "' (max_position_embeddings)");
+                                std::to_string(config.max_position_embeddings) + " positions of model '" + config.name +
+                                "' (max_position_embeddings)");
   // Like the seed's torch.randint(0, vocab, (B, L)), from our own seeded stream.
   core::Rng rng(core::stream_seed(spec.seed, 0x70726F6D7074ull));
   std::vector<std::vector<int32_t>> prompts(static_cast<size_t>(spec.batch),
