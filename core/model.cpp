@@ -341,7 +341,6 @@ class Pass {
       ops::rope_row(x.row(r).data(), out.row(r).data(), heads, hd_, s_.rope, s_.positions[static_cast<size_t>(r)]);
   }
 
-  // scores[b, h] = q_h K_{h / n_rep}^T / sqrt(hd): a matrix-vector product per head when T = 1.
   // fn(b, h) for every sequence and head, the pairs split across the pool's threads: each head's scores, softmax
   // and weighted values are computed whole by one thread, the same way whichever it is.
   template <typename Fn>
@@ -355,6 +354,7 @@ class Pass {
     });
   }
 
+  // scores[b, h] = q_h K_{h / n_rep}^T / sqrt(hd): a matrix-vector product per head when T = 1.
   void scaled_scores() const {
     if (!compute_) return;
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd_));

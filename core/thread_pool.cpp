@@ -44,7 +44,14 @@ void ThreadPool::run_erased(const void* fn, Call call) {
   }
   wake_.notify_all();
   call(fn, 0);
-  while (pending_.load(std::memory_order_acquire) != 0) relax();
+  // A worker the scheduler has set aside (a busy machine) gets this thread's core after a short spin.
+  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+    if (spin < kSpinRounds) {
+      relax();
+    } else {
+      std::this_thread::yield();
+    }
+  }
 }
 
 void ThreadPool::work(int part) {
