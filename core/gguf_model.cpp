@@ -5,10 +5,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <stdexcept>
 #include <utility>
 
-#include "core/llama2c.h"  // rotary_rows_from_interleaved
+#include "core/memory_budget.h"
 #include "core/quant.h"
 
 namespace kvscope::core {
@@ -122,20 +123,51 @@ std::vector<GgufWeight> gguf_weights(const GgufFile& file, const LlamaConfig& co
   return out;
 }
 
+ModelWeights map_gguf_weights(std::shared_ptr<const GgufFile> file, const LlamaConfig& config) {
+  const std::vector<GgufWeight> stored = gguf_weights(*file, config);
+  std::map<std::string, const GgufWeight*, std::less<>> by_name;
+  int64_t converted = 0;  // float32 bytes of the matrices that cannot stay as stored
+  for (const GgufWeight& w : stored) {
+    by_name[w.hf_name] = &w;
+    if (!WeightMatrix::kept_as_stored(w.type))
+      converted = checked_sum(
+          converted, checked_product({file->find(w.gguf_name)->elements, int64_t{sizeof(float)}}, "the weights"),
+          "the weights");
+  }
+  check_fits(converted, file->path() + ": the float32 copies of its quantized weights", "use --meta for shapes only");
+  auto tensor = [&](const std::string& hf_name) -> const GgufTensorInfo& {
+    return *file->find(by_name.at(hf_name)->gguf_name);
+  };
+  auto matrix = [&](const std::string& hf_name) {
+    const GgufTensorInfo& t = tensor(hf_name);
+    const int64_t rows = t.dims[1], cols = t.dims[0];
+    WeightMatrix m;
+    if (WeightMatrix::kept_as_stored(t.type)) {
+      m = WeightMatrix(static_cast<GgmlType>(t.type), rows, cols, file->data(t).data(), file);
+    } else {
+      Matrix f32(rows, cols);
+      dequantize(t.type, file->data(t).data(), t.elements, f32.data());
+      m = WeightMatrix(std::move(f32));
+    }
+    if (hf_name.ends_with(".self_attn.q_proj.weight"))
+      m.reorder_rows(rotary_order_from_interleaved(rows, config.num_attention_heads));
+    else if (hf_name.ends_with(".self_attn.k_proj.weight"))
+      m.reorder_rows(rotary_order_from_interleaved(rows, config.num_key_value_heads));
+    return m;
+  };
+  auto vector = [&](const std::string& hf_name) {
+    const GgufTensorInfo& t = tensor(hf_name);
+    Vector v(t.elements);
+    dequantize(t.type, file->data(t).data(), t.elements, v.data());
+    return v;
+  };
+  return assemble_weights(config, matrix, vector);
+}
+
 LlamaWeights load_gguf_weights(const GgufFile& file, const LlamaConfig& config) {
-  const std::vector<GgufWeight> stored = gguf_weights(file, config);
-  LlamaWeights w = allocate_weights(config, config.tie_word_embeddings);
-  const std::vector<NamedTensor> targets = named_tensors(w);
-  for (size_t i = 0; i < stored.size(); ++i) {
-    if (targets[i].name != stored[i].hf_name) throw std::logic_error("gguf_weights and named_tensors disagree");
-    const GgufTensorInfo& t = *file.find(stored[i].gguf_name);
-    dequantize(t.type, file.data(t).data(), t.elements, targets[i].data);
-  }
-  for (LayerWeights& l : w.layers) {
-    l.q_proj = rotary_rows_from_interleaved(l.q_proj, config.num_attention_heads);
-    l.k_proj = rotary_rows_from_interleaved(l.k_proj, config.num_key_value_heads);
-  }
-  return w;
+  // The float32 copy is made before the call returns: the file need not outlive it.
+  const std::shared_ptr<const GgufFile> borrowed(&file, [](const GgufFile*) {});
+  return map_gguf_weights(borrowed, config).dequantized();
 }
 
 }  // namespace kvscope::core

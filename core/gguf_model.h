@@ -1,16 +1,19 @@
 #pragma once
 // A LLaMA model stored in a GGUF file (architecture `llama`, as llama.cpp's convert_hf_to_gguf.py writes it):
 // the config from the `llama.*` metadata, the weights from the `token_embd`, `blk.N.*`, `output_norm` and
-// `output` tensors, dequantized to float32 and put in HF's layout.
+// `output` tensors, put in HF's layout: F32, F16 and BF16 matrices are used from the file's mapping as they are
+// stored, other types are dequantized to float32 when the model loads.
 //
 // llama.cpp's converter permutes the rows of every Q and K projection for the interleaved rotary layout
 // (rotating pairs (2i, 2i+1)); kvscope's forward, like HF's, rotates (i, i + head_size/2), so those rows are
-// put back on load. A GGUF file and the safetensors it was converted from then give the same logits.
+// read in HF's order. A GGUF file and the safetensors it was converted from then give the same logits.
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/config.h"
 #include "core/gguf.h"
+#include "core/model_weights.h"
 #include "core/weights.h"
 
 namespace kvscope::core {
@@ -38,6 +41,11 @@ struct GgufWeight {
 // present, has the shape the config gives (dims innermost first: a [rows, cols] projection is {cols, rows})
 // and a type kvscope can dequantize. Throws GgufError naming the file and tensor. Reads no tensor bytes.
 std::vector<GgufWeight> gguf_weights(const GgufFile& file, const LlamaConfig& config);
+
+// The weights for a LlamaModel: matrices of the types a WeightMatrix holds stay in `file`'s mapping (which they
+// keep alive), others are dequantized to float32 after checking that they fit in memory; Q and K rows are read
+// in rotate_half order. Throws as gguf_weights does, std::length_error when the conversion would not fit.
+ModelWeights map_gguf_weights(std::shared_ptr<const GgufFile> file, const LlamaConfig& config);
 
 // Every weight dequantized to float32, Q and K in rotate_half order. Throws as gguf_weights does.
 LlamaWeights load_gguf_weights(const GgufFile& file, const LlamaConfig& config);

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -69,7 +70,7 @@ class Checkpoint {
  public:
   explicit Checkpoint(const std::string& dir) : dir_(dir) {
     if (present(dir_ / kSingleFile)) {
-      shards_.emplace(kSingleFile, SafetensorsFile((dir_ / kSingleFile).string()));
+      shards_.emplace(kSingleFile, std::make_shared<const SafetensorsFile>((dir_ / kSingleFile).string()));
     } else if (present(dir_ / kIndexFile)) {
       index_path_ = (dir_ / kIndexFile).string();
       weight_map_ = read_weight_map(index_path_);
@@ -83,33 +84,34 @@ class Checkpoint {
   std::string searched() const { return sharded() ? index_path_ : (dir_ / kSingleFile).string(); }
 
   bool has(const std::string& name) {
-    return sharded() ? weight_map_.contains(name) : shard(kSingleFile).find(name) != nullptr;
+    return sharded() ? weight_map_.contains(name) : shard(kSingleFile)->find(name) != nullptr;
   }
 
-  std::pair<const SafetensorsFile*, const TensorInfo*> locate(const std::string& name) {
+  // The shard holding `name` (shared: mapped weights keep it alive) and the tensor's header entry.
+  std::pair<std::shared_ptr<const SafetensorsFile>, const TensorInfo*> locate(const std::string& name) {
     if (!sharded()) {
-      const SafetensorsFile& file = shard(kSingleFile);
-      const TensorInfo* info = file.find(name);
-      if (!info) throw WeightsError(file.path() + ": tensor '" + name + "' is missing");
-      return {&file, info};
+      std::shared_ptr<const SafetensorsFile> file = shard(kSingleFile);
+      const TensorInfo* info = file->find(name);
+      if (!info) throw WeightsError(file->path() + ": tensor '" + name + "' is missing");
+      return {file, info};
     }
     const auto entry = weight_map_.find(name);
     if (entry == weight_map_.end()) {
       throw WeightsError(index_path_ + ": tensor '" + name + "' is missing from weight_map");
     }
-    const SafetensorsFile& file = open_shard_for(name, entry->second);
-    const TensorInfo* info = file.find(name);
+    std::shared_ptr<const SafetensorsFile> file = open_shard_for(name, entry->second);
+    const TensorInfo* info = file->find(name);
     if (!info) {
-      throw WeightsError(file.path() + ": tensor '" + name + "' is missing, though " + index_path_ +
+      throw WeightsError(file->path() + ": tensor '" + name + "' is missing, though " + index_path_ +
                          " places it in this shard");
     }
-    return {&file, info};
+    return {file, info};
   }
 
  private:
   bool sharded() const { return !index_path_.empty(); }
 
-  const SafetensorsFile& open_shard_for(const std::string& tensor, const std::string& file_name) {
+  std::shared_ptr<const SafetensorsFile> open_shard_for(const std::string& tensor, const std::string& file_name) {
     try {
       return shard(file_name);
     } catch (const WeightsError& e) {
@@ -117,21 +119,22 @@ class Checkpoint {
     }
   }
 
-  const SafetensorsFile& shard(const std::string& file_name) {
+  std::shared_ptr<const SafetensorsFile> shard(const std::string& file_name) {
     auto it = shards_.find(file_name);
-    if (it == shards_.end()) it = shards_.emplace(file_name, SafetensorsFile((dir_ / file_name).string())).first;
+    if (it == shards_.end())
+      it = shards_.emplace(file_name, std::make_shared<const SafetensorsFile>((dir_ / file_name).string())).first;
     return it->second;
   }
 
   fs::path dir_;
   std::string index_path_;  // empty: a single model.safetensors
   std::map<std::string, std::string> weight_map_;
-  std::map<std::string, SafetensorsFile> shards_;  // by file name
+  std::map<std::string, std::shared_ptr<const SafetensorsFile>> shards_;  // by file name
 };
 
 }  // namespace
 
-LlamaWeights load_hf_weights(const std::string& dir, const LlamaConfig& config) {
+ModelWeights map_hf_weights(const std::string& dir, const LlamaConfig& config) {
   Checkpoint checkpoint(dir);
   // As HF's tie_weights(): with tie_word_embeddings the head is the embedding matrix, and an
   // lm_head.weight in the checkpoint is ignored.
@@ -140,7 +143,7 @@ LlamaWeights load_hf_weights(const std::string& dir, const LlamaConfig& config) 
     throw WeightsError(checkpoint.searched() + ": tensor '" + kLmHead +
                        "' is missing and config.json does not set tie_word_embeddings");
   }
-  // Every tensor is found and its shape checked before anything is allocated: a config that asks for more
+  // Every tensor is found and its shape checked before anything is mapped or read: a config that asks for more
   // than the checkpoint holds fails at once, naming what is missing.
   for (const ParameterShape& wanted : parameter_shapes(config)) {
     const auto [file, info] = checkpoint.locate(wanted.name);
@@ -153,12 +156,24 @@ LlamaWeights load_hf_weights(const std::string& dir, const LlamaConfig& config) 
                          trace::bracketed_list(wanted.shape));
     }
   }
-  LlamaWeights weights = allocate_weights(config, tied);
-  for (const NamedTensor& wanted : named_tensors(weights)) {
-    const auto [file, info] = checkpoint.locate(wanted.name);
-    file->read_into(*info, std::span<float>(wanted.data, numel(wanted.shape)));
-  }
-  return weights;
+  auto matrix = [&](const std::string& name) {
+    const auto [file, info] = checkpoint.locate(name);
+    const GgmlType type = *info->dtype == DType::F32   ? GgmlType::F32
+                          : *info->dtype == DType::F16 ? GgmlType::F16
+                                                       : GgmlType::BF16;
+    return WeightMatrix(type, info->shape[0], info->shape[1], file->bytes(*info).data(), file);
+  };
+  auto vector = [&](const std::string& name) {
+    const auto [file, info] = checkpoint.locate(name);
+    Vector v(info->numel());
+    file->read_into(*info, std::span<float>(v.data(), numel(info->shape)));
+    return v;
+  };
+  return assemble_weights(config, matrix, vector);
+}
+
+LlamaWeights load_hf_weights(const std::string& dir, const LlamaConfig& config) {
+  return map_hf_weights(dir, config).dequantized();
 }
 
 std::vector<std::pair<std::string, std::string>> hf_stored_dtypes(const std::string& dir, const LlamaConfig& config) {

@@ -1,17 +1,22 @@
 #pragma once
 // Weights of an HF model directory: config.json + model.safetensors, or a sharded
-// model.safetensors.index.json. F32, F16 and BF16 tensors are converted to float32.
+// model.safetensors.index.json, with F32, F16 or BF16 tensors.
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/config.h"
+#include "core/model_weights.h"
 #include "core/safetensors.h"
 #include "core/weights.h"
 
 namespace kvscope::core {
 
-// Throws WeightsError naming the file and the tensor when anything is missing, malformed or mis-shaped.
+// The matrices stay in the files' mappings, in their stored precision (no copy, no conversion); the norms are
+// read as float32. Throws WeightsError naming the file and the tensor when anything is missing, malformed or
+// mis-shaped.
+ModelWeights map_hf_weights(const std::string& dir, const LlamaConfig& config);
+// The same weights converted to float32.
 LlamaWeights load_hf_weights(const std::string& dir, const LlamaConfig& config);
 
 // Each weight's dtype as the checkpoint's headers give it ("F32", "BF16"), in checkpoint order, without reading

@@ -1,9 +1,16 @@
-// ops::linear: the float32 matrix products of a pass, split across threads by output features.
+// ops::linear: the matrix products of a pass in float32 arithmetic, split across threads by output features.
+// Weights are read in their stored precision and widened to float32 eight at a time inside the dot product;
+// widening is exact, so a float16 or bfloat16 matrix gives the same bits as its float32 copy would.
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
-#if defined(__FMA__)
+#if defined(__F16C__)
 #include <immintrin.h>
 #endif
+
+#include "core/quant.h"
+#include "core/vector_math.h"
 
 #include "core/ops.h"
 
@@ -11,59 +18,87 @@ namespace kvscope::core::ops {
 
 namespace {
 
-// Eight floats; GCC and clang lower it to whatever vector unit -march gives (SSE, AVX2, AVX-512).
-using f32x8 = float __attribute__((vector_size(32)));
+using simd::f32x8;
+using simd::load8;
+using simd::madd;
+using simd::sum8;
 
-// a * b + c, fused where the CPU can: spelt out, because this file is compiled without -ffp-contract (which
-// fuses some expressions and not others, so two kernels meant to agree would not).
-f32x8 madd(f32x8 a, f32x8 b, f32x8 c) {
-#if defined(__FMA__)
-  return reinterpret_cast<f32x8>(
-      _mm256_fmadd_ps(reinterpret_cast<__m256>(a), reinterpret_cast<__m256>(b), reinterpret_cast<__m256>(c)));
+// How each stored type is widened: eight elements at element index i, or one.
+struct F32Weights {
+  static f32x8 load8(const uint8_t* w, int64_t i) {
+    f32x8 v;
+    std::memcpy(&v, w + 4 * i, sizeof v);
+    return v;
+  }
+  static float load1(const uint8_t* w, int64_t i) {
+    float v;
+    std::memcpy(&v, w + 4 * i, sizeof v);
+    return v;
+  }
+};
+
+struct F16Weights {
+  static f32x8 load8(const uint8_t* w, int64_t i) {
+#if defined(__F16C__)
+    return reinterpret_cast<f32x8>(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2 * i))));
 #else
-  return a * b + c;
+    f32x8 v;
+    for (int k = 0; k < 8; ++k) v[k] = load1(w, i + k);
+    return v;
 #endif
-}
-float madd(float a, float b, float c) {
-#if defined(__FMA__)
-  return __builtin_fmaf(a, b, c);
-#else
-  return a * b + c;
-#endif
-}
+  }
+  static float load1(const uint8_t* w, int64_t i) {
+    uint16_t h;
+    std::memcpy(&h, w + 2 * i, sizeof h);
+    return f16_to_f32(h);
+  }
+};
 
-f32x8 load8(const float* p) {
-  f32x8 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-float sum8(f32x8 v) { return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])); }
+struct BF16Weights {
+  // A bfloat16 is the top half of a float32.
+  static f32x8 load8(const uint8_t* w, int64_t i) {
+    using u16x8 = uint16_t __attribute__((vector_size(16)));
+    using u32x8 = uint32_t __attribute__((vector_size(32)));
+    u16x8 h;
+    std::memcpy(&h, w + 2 * i, sizeof h);
+    return reinterpret_cast<f32x8>(__builtin_convertvector(h, u32x8) << 16);
+  }
+  static float load1(const uint8_t* w, int64_t i) {
+    uint16_t h;
+    std::memcpy(&h, w + 2 * i, sizeof h);
+    const uint32_t bits = uint32_t{h} << 16;
+    float v;
+    std::memcpy(&v, &bits, sizeof v);
+    return v;
+  }
+};
 
 // The one summation order of every dot product: four running vectors over 32-float blocks, the remaining
 // whole 8-float blocks into the first, the vectors added pairwise, the lanes pairwise, then the tail in
 // order. dot2 computes two dot products against the same row in exactly this order, sharing its loads, so
-// an output element never depends on which kernel, thread or token count produced it.
-float dot(const float* x, const float* w, int64_t n) {
+// an output element never depends on which kernel, thread, token count or stored type produced it.
+template <typename W>
+float dot_as(const float* x, const uint8_t* w, int64_t n) {
   f32x8 a0{}, a1{}, a2{}, a3{};
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
-    a0 = madd(load8(x + i), load8(w + i), a0);
-    a1 = madd(load8(x + i + 8), load8(w + i + 8), a1);
-    a2 = madd(load8(x + i + 16), load8(w + i + 16), a2);
-    a3 = madd(load8(x + i + 24), load8(w + i + 24), a3);
+    a0 = madd(load8(x + i), W::load8(w, i), a0);
+    a1 = madd(load8(x + i + 8), W::load8(w, i + 8), a1);
+    a2 = madd(load8(x + i + 16), W::load8(w, i + 16), a2);
+    a3 = madd(load8(x + i + 24), W::load8(w, i + 24), a3);
   }
-  for (; i + 8 <= n; i += 8) a0 = madd(load8(x + i), load8(w + i), a0);
+  for (; i + 8 <= n; i += 8) a0 = madd(load8(x + i), W::load8(w, i), a0);
   float s = sum8((a0 + a1) + (a2 + a3));
-  for (; i < n; ++i) s = madd(x[i], w[i], s);
+  for (; i < n; ++i) s = madd(x[i], W::load1(w, i), s);
   return s;
 }
 
-void dot2(const float* x0, const float* x1, const float* w, int64_t n, float& out0, float& out1) {
+template <typename W>
+void dot2(const float* x0, const float* x1, const uint8_t* w, int64_t n, float& out0, float& out1) {
   f32x8 a0{}, a1{}, a2{}, a3{}, b0{}, b1{}, b2{}, b3{};
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
-    const f32x8 w0 = load8(w + i), w1 = load8(w + i + 8), w2 = load8(w + i + 16), w3 = load8(w + i + 24);
+    const f32x8 w0 = W::load8(w, i), w1 = W::load8(w, i + 8), w2 = W::load8(w, i + 16), w3 = W::load8(w, i + 24);
     a0 = madd(load8(x0 + i), w0, a0);
     a1 = madd(load8(x0 + i + 8), w1, a1);
     a2 = madd(load8(x0 + i + 16), w2, a2);
@@ -74,22 +109,22 @@ void dot2(const float* x0, const float* x1, const float* w, int64_t n, float& ou
     b3 = madd(load8(x1 + i + 24), w3, b3);
   }
   for (; i + 8 <= n; i += 8) {
-    const f32x8 w0 = load8(w + i);
+    const f32x8 w0 = W::load8(w, i);
     a0 = madd(load8(x0 + i), w0, a0);
     b0 = madd(load8(x1 + i), w0, b0);
   }
   float s0 = sum8((a0 + a1) + (a2 + a3)), s1 = sum8((b0 + b1) + (b2 + b3));
   for (; i < n; ++i) {
-    s0 = madd(x0[i], w[i], s0);
-    s1 = madd(x1[i], w[i], s1);
+    const float wi = W::load1(w, i);
+    s0 = madd(x0[i], wi, s0);
+    s1 = madd(x1[i], wi, s1);
   }
   out0 = s0;
   out1 = s1;
 }
 
-}  // namespace
-
-void linear(const Matrix& x, const Matrix& w, Matrix& y, int rows, ThreadPool& pool) {
+template <typename W>
+void linear_as(const Matrix& x, const WeightMatrix& w, Matrix& y, int rows, ThreadPool& pool) {
   const int64_t n = w.cols(), outputs = w.rows(), xs = x.cols(), stride = y.cols();
   const float* xd = x.data();
   float* yd = y.data();
@@ -99,13 +134,38 @@ void linear(const Matrix& x, const Matrix& w, Matrix& y, int rows, ThreadPool& p
     const int64_t first = ThreadPool::begin(outputs, part, pool.size());
     const int64_t last = ThreadPool::begin(outputs, part + 1, pool.size());
     for (int64_t j = first; j < last; ++j) {
-      const float* wj = w.data() + j * n;
+      const uint8_t* wj = w.row_data(j);
       int r = 0;
       for (; r + 2 <= rows; r += 2)
-        dot2(xd + r * xs, xd + (r + 1) * xs, wj, n, yd[r * stride + j], yd[(r + 1) * stride + j]);
-      if (r < rows) yd[r * stride + j] = dot(xd + r * xs, wj, n);
+        dot2<W>(xd + r * xs, xd + (r + 1) * xs, wj, n, yd[r * stride + j], yd[(r + 1) * stride + j]);
+      if (r < rows) yd[r * stride + j] = dot_as<W>(xd + r * xs, wj, n);
     }
   });
+}
+
+}  // namespace
+
+float dot(const float* a, const float* b, int64_t n) {
+  return dot_as<F32Weights>(a, reinterpret_cast<const uint8_t*>(b), n);
+}
+
+void add_scaled(float a, const float* x, float* y, int64_t n) {
+  const f32x8 av = simd::splat(a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    simd::store8(y + i, madd(av, load8(x + i), load8(y + i)));
+  }
+  for (; i < n; ++i) y[i] = madd(a, x[i], y[i]);
+}
+
+void linear(const Matrix& x, const WeightMatrix& w, Matrix& y, int rows, ThreadPool& pool) {
+  switch (w.type()) {
+    case GgmlType::F32: return linear_as<F32Weights>(x, w, y, rows, pool);
+    case GgmlType::F16: return linear_as<F16Weights>(x, w, y, rows, pool);
+    case GgmlType::BF16: return linear_as<BF16Weights>(x, w, y, rows, pool);
+    default: break;
+  }
+  throw std::logic_error("linear: no kernel for " + std::string(ggml_type_name(static_cast<uint32_t>(w.type()))));
 }
 
 }  // namespace kvscope::core::ops

@@ -1,5 +1,6 @@
 #include "core/model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -31,8 +32,10 @@ class RunState {
   std::unique_ptr<ThreadPool> pool = std::make_unique<ThreadPool>(available_cores());
 };
 
-LlamaModel::LlamaModel(LlamaConfig config, std::optional<LlamaWeights> weights)
+LlamaModel::LlamaModel(LlamaConfig config, std::optional<ModelWeights> weights)
     : config_(std::move(config)), weights_(std::move(weights)), state_(std::make_unique<RunState>()) {}
+LlamaModel::LlamaModel(LlamaConfig config, LlamaWeights weights)
+    : LlamaModel(std::move(config), ModelWeights::adopt(std::move(weights))) {}
 LlamaModel::~LlamaModel() = default;
 LlamaModel::LlamaModel(LlamaModel&&) noexcept = default;
 
@@ -151,13 +154,13 @@ struct Layouts {
   }
 };
 
-const LayerWeights& no_layer_weights() {
-  static const LayerWeights none;
+const ModelLayer& no_layer_weights() {
+  static const ModelLayer none;
   return none;
 }
 
-const LlamaWeights& no_weights() {
-  static const LlamaWeights none;
+const ModelWeights& no_weights() {
+  static const ModelWeights none;
   return none;
 }
 
@@ -165,7 +168,7 @@ const LlamaWeights& no_weights() {
 // code reads like the math: compute a tensor, then name it.
 class Pass {
  public:
-  Pass(const LlamaConfig& c, const LlamaWeights* w, RunState& s, const PassInput& in, KvCache* cache, trace::Sink* sink)
+  Pass(const LlamaConfig& c, const ModelWeights* w, RunState& s, const PassInput& in, KvCache* cache, trace::Sink* sink)
       : c_(c),
         w_(w ? *w : no_weights()),
         s_(s),
@@ -187,14 +190,14 @@ class Pass {
   int embed() {
     for (int r = 0; r < rows_; ++r) s_.positions[static_cast<size_t>(r)] = P_ + r % T_;
     if (compute_)
-      for (int r = 0; r < rows_; ++r) s_.x.row(r) = w_.embed_tokens.row(in_.ids[static_cast<size_t>(r)]);
+      for (int r = 0; r < rows_; ++r) w_.embed_tokens.row_to_f32(in_.ids[static_cast<size_t>(r)], s_.x.row(r).data());
     return in_.ids_event;
   }
 
   // One decoder layer: x += attention(norm(x)); x += mlp(norm(x)). Returns its output's event.
   int layer(int l, int hidden) {
     emit_.layer = l;
-    const LayerWeights& w = compute_ ? w_.layers[static_cast<size_t>(l)] : no_layer_weights();
+    const ModelLayer& w = compute_ ? w_.layers[static_cast<size_t>(l)] : no_layer_weights();
     const int positions = emit_.ids(Tensor::position_ids, Op::Position, s_.positions.data(), lay_.ids,
                                     {cache_ ? cache_->key_event[static_cast<size_t>(l)] : -1});
     const int embeds = emit_(Tensor::input_embeds, l == 0 ? Op::Embedding : Op::Identity, s_.x.data(), lay_.hidden,
@@ -233,7 +236,7 @@ class Pass {
 
  private:
   // softmax(q k^T / sqrt(hd) + mask) v, then o_proj. Returns attn_projected's event.
-  int attention(int l, const LayerWeights& w, int normed, int positions) {
+  int attention(int l, const ModelLayer& w, int normed, int positions) {
     linear(s_.xn, w.q_proj, s_.q);
     const int query = emit_(Tensor::query_states, Op::Linear, s_.q.data(), lay_.q_heads, {normed});
     linear(s_.xn, w.k_proj, s_.k);
@@ -294,7 +297,7 @@ class Pass {
   }
 
   // SwiGLU: down(silu(gate(x)) * up(x)). Returns down_projected's event.
-  int mlp(const LayerWeights& w, int post_normed) {
+  int mlp(const ModelLayer& w, int post_normed) {
     linear(s_.xn, w.gate_proj, s_.gate);
     const int gate = emit_(Tensor::gate_projected, Op::Linear, s_.gate.data(), lay_.intermediate, {post_normed});
     linear(s_.xn, w.up_proj, s_.up);
@@ -326,7 +329,7 @@ class Pass {
   void rms_norm(const Matrix& x, const Vector& weight, Matrix& y) const {
     if (compute_) ops::rms_norm(x, weight, static_cast<float>(c_.rms_norm_eps), y, rows_);
   }
-  void linear(const Matrix& x, const Matrix& weight, Matrix& y) const {
+  void linear(const Matrix& x, const WeightMatrix& weight, Matrix& y) const {
     if (compute_) ops::linear(x, weight, y, rows_, *s_.pool);
   }
   void add(Matrix& x, const Matrix& y) const {
@@ -354,17 +357,17 @@ class Pass {
     });
   }
 
-  // scores[b, h] = q_h K_{h / n_rep}^T / sqrt(hd): a matrix-vector product per head when T = 1.
+  // scores[b, h] = q_h K_{h / n_rep}^T / sqrt(hd), one fixed-order dot product per query and position.
   void scaled_scores() const {
     if (!compute_) return;
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd_));
     const int64_t qdim = static_cast<int64_t>(nh_) * hd_, head_scores = static_cast<int64_t>(T_) * S_;
     for_heads([&](int b, int h) {
-      const ops::ConstStridedMap qh(s_.qr.data() + b * T_ * qdim + h * hd_, T_, hd_, Eigen::OuterStride<>(qdim));
-      const ops::ConstStridedMap kh(kv_.keys + b * kv_.b + (h / c_.kv_groups()) * kv_.head, S_, hd_,
-                                    Eigen::OuterStride<>(kv_.pos));
-      Eigen::Map<Matrix> sc(s_.scores.data() + (static_cast<int64_t>(b) * nh_ + h) * head_scores, T_, S_);
-      sc.noalias() = (qh * kh.transpose()) * scale;
+      const float* q = s_.qr.data() + b * T_ * qdim + h * hd_;
+      const float* k = kv_.keys + b * kv_.b + (h / c_.kv_groups()) * kv_.head;
+      float* sc = s_.scores.data() + (static_cast<int64_t>(b) * nh_ + h) * head_scores;
+      for (int64_t t = 0; t < T_; ++t)
+        for (int64_t j = 0; j < S_; ++j) sc[t * S_ + j] = ops::dot(q + t * qdim, k + j * kv_.pos, hd_) * scale;
     });
   }
 
@@ -392,16 +395,18 @@ class Pass {
     });
   }
 
+  // attn[b, t, h] = sum over positions j, in order, of probs[t, j] * v_j.
   void weighted_values() const {
     if (!compute_) return;
     const int64_t qdim = static_cast<int64_t>(nh_) * hd_, head_scores = static_cast<int64_t>(T_) * S_;
     for_heads([&](int b, int h) {
-      const Eigen::Map<const Matrix> probs(s_.scores.data() + (static_cast<int64_t>(b) * nh_ + h) * head_scores, T_,
-                                           S_);
-      const ops::ConstStridedMap vh(kv_.values + b * kv_.b + (h / c_.kv_groups()) * kv_.head, S_, hd_,
-                                    Eigen::OuterStride<>(kv_.pos));
-      ops::StridedMap out(s_.attn.data() + b * T_ * qdim + h * hd_, T_, hd_, Eigen::OuterStride<>(qdim));
-      out.noalias() = probs * vh;
+      const float* probs = s_.scores.data() + (static_cast<int64_t>(b) * nh_ + h) * head_scores;
+      const float* v = kv_.values + b * kv_.b + (h / c_.kv_groups()) * kv_.head;
+      for (int64_t t = 0; t < T_; ++t) {
+        float* out = s_.attn.data() + (b * T_ + t) * qdim + h * hd_;
+        std::fill(out, out + hd_, 0.0f);
+        for (int64_t j = 0; j < S_; ++j) ops::add_scaled(probs[t * S_ + j], v + j * kv_.pos, out, hd_);
+      }
     });
   }
 
@@ -417,7 +422,7 @@ class Pass {
   }
 
   const LlamaConfig& c_;
-  const LlamaWeights& w_;
+  const ModelWeights& w_;
   RunState& s_;
   const PassInput& in_;
   KvCache* cache_;

@@ -7,7 +7,7 @@
 
 #include "core/config.h"
 #include "core/kv_cache.h"
-#include "core/weights.h"
+#include "core/model_weights.h"
 #include "trace/event.h"
 
 namespace kvscope::core {
@@ -34,13 +34,15 @@ struct PassOutput {
 class LlamaModel {
  public:
   // No weights: meta mode. Every event is emitted with its true shape and no arithmetic is done.
-  LlamaModel(LlamaConfig config, std::optional<LlamaWeights> weights);
+  LlamaModel(LlamaConfig config, std::optional<ModelWeights> weights);
+  // Float32 weights, taken over without a copy.
+  LlamaModel(LlamaConfig config, LlamaWeights weights);
   ~LlamaModel();
   LlamaModel(LlamaModel&&) noexcept;
 
   const LlamaConfig& config() const { return config_; }
   bool meta() const { return !weights_.has_value(); }
-  const LlamaWeights& weights() const { return *weights_; }
+  const ModelWeights& weights() const { return *weights_; }
 
   // The threads a pass runs on (default: every core this process may use). Results are bitwise identical for
   // every count: work is split by output features, never inside a sum.
@@ -60,7 +62,7 @@ class LlamaModel {
 
  private:
   LlamaConfig config_;
-  std::optional<LlamaWeights> weights_;
+  std::optional<ModelWeights> weights_;
   std::unique_ptr<RunState> state_;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 
 #include "core/gguf.h"
@@ -128,35 +129,41 @@ namespace {
 
 // A NaN or an infinity in a weight turns every logit into NaN and greedy decoding into token 0, silently:
 // refuse the file, naming the tensor and the first bad element.
-LlamaModel checked(const ModelSource& source, LlamaWeights weights) {
-  for (const NamedTensor& t : named_tensors(weights)) {
-    int64_t n = 1;
-    for (int64_t d : t.shape) n *= d;
-    for (int64_t i = 0; i < n; ++i)
-      if (!std::isfinite(t.data[i])) {
-        const int64_t cols = t.shape.back();
-        const std::string where = t.shape.size() == 2 ? " (row " + std::to_string(i / cols) + ", column " +
-                                                            std::to_string(i % cols) + ")"
-                                                      : "";
-        throw WeightsError(source.path + ": tensor '" + t.name + "' holds " +
-                           (std::isnan(t.data[i]) ? "NaN" : "an infinity") + " at index " + std::to_string(i) + where +
-                           "; kvscope refuses non-finite weights");
-      }
+LlamaModel checked(const ModelSource& source, ModelWeights weights) {
+  for (const ModelParameter& p : model_parameters(weights)) {
+    const std::optional<NonFinite> bad = first_non_finite(p);
+    if (!bad) continue;
+    const std::string where = p.matrix ? " (row " + std::to_string(bad->index / p.matrix->cols()) + ", column " +
+                                             std::to_string(bad->index % p.matrix->cols()) + ")"
+                                       : "";
+    throw WeightsError(source.path + ": tensor '" + p.name + "' holds " + (bad->nan ? "NaN" : "an infinity") +
+                       " at index " + std::to_string(bad->index) + where + "; kvscope refuses non-finite weights");
   }
   return LlamaModel(source.config, std::move(weights));
+}
+
+// The float32 weights a preset or a llama2.c checkpoint is made into must fit before they are allocated; mapped
+// files need no such copy (a GGUF file's quantized matrices are checked when they are converted).
+void check_float32_fits(const ModelSource& source) {
+  check_fits(checked_product({source.config.parameter_count(), int64_t{sizeof(float)}}, "the weights"),
+             "model '" + source.config.name + "' (float32 weights)", "use --meta for shapes only");
 }
 
 }  // namespace
 
 LlamaModel load_model(const ModelSource& source, uint64_t seed, bool meta) {
   if (meta) return LlamaModel(source.config, std::nullopt);
-  check_fits(checked_product({source.config.parameter_count(), int64_t{sizeof(float)}}, "the weights"),
-             "model '" + source.config.name + "' (float32 weights)", "use --meta for shapes only");
   switch (source.format) {
-    case ModelFormat::preset: return LlamaModel(source.config, random_weights(source.config, seed));
-    case ModelFormat::safetensors: return checked(source, load_hf_weights(source.path, source.config));
-    case ModelFormat::gguf: return checked(source, load_gguf_weights(GgufFile::open(source.path), source.config));
-    case ModelFormat::llama2c: return checked(source, read_llama2c(source.path).weights);
+    case ModelFormat::preset:
+      check_float32_fits(source);
+      return LlamaModel(source.config, random_weights(source.config, seed));
+    case ModelFormat::safetensors: return checked(source, map_hf_weights(source.path, source.config));
+    case ModelFormat::gguf:
+      return checked(source,
+                     map_gguf_weights(std::make_shared<const GgufFile>(GgufFile::open(source.path)), source.config));
+    case ModelFormat::llama2c:
+      check_float32_fits(source);
+      return checked(source, ModelWeights::adopt(read_llama2c(source.path).weights));
   }
   throw std::logic_error("load_model: unknown format");
 }

@@ -46,8 +46,9 @@ std::vector<std::string> model_names();
 // one of those whose header does not describe a LLaMA model kvscope can compute.
 ModelSource resolve_model(const std::string& arg);
 
-// meta: shapes only, no weights are read or made. Checks that the float32 weights fit in the memory available
-// before allocating them (core/memory_budget.h).
+// meta: shapes only, no weights are read or made. Safetensors and GGUF weights stay in the file's mapping in
+// their stored precision; float32 weights that must be made (a preset, a llama2.c file, a GGUF file's quantized
+// matrices) are checked to fit in the memory available before they are allocated (core/memory_budget.h).
 LlamaModel load_model(const ModelSource& source, uint64_t seed, bool meta);
 
 }  // namespace kvscope::core

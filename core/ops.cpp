@@ -1,6 +1,10 @@
 #include "core/ops.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+
+#include "core/vector_math.h"
 
 namespace kvscope::core::ops {
 
@@ -48,14 +52,36 @@ void rope_row(const float* in, float* out, int heads, int head_size, const RopeT
 }
 
 void softmax_rows(float* data, int64_t rows, int64_t cols) {
+  using simd::f32x8;
+  // Masked positions hold the lowest float: their probability is exactly 0, as torch's is, and so is every
+  // shifted value below -87 (where exp leaves the normal floats).
+  auto shifted_exp = [](f32x8 v, float max) {
+    const f32x8 s = v - simd::splat(max);
+    const f32x8 e = simd::exp8(s);
+    return s < simd::splat(-87.0f) ? simd::splat(0.0f) : e;
+  };
   for (int64_t r = 0; r < rows; ++r) {
-    Eigen::Map<Eigen::RowVectorXf> row(data + r * cols, cols);
-    const float max = row.maxCoeff();
-    // Eigen's vectorised exp stops at about exp(-88) instead of underflowing, which would leave masked
-    // positions a 1e-38 probability; torch's are exactly 0, and so is every float below FLT_MIN here.
-    const auto shifted = row.array() - max;
-    row = (shifted < -87.0f).select(0.0f, shifted.exp());
-    row /= row.sum();
+    float* row = data + r * cols;
+    float max = row[0];
+    for (int64_t i = 1; i < cols; ++i) max = std::max(max, row[i]);
+    f32x8 acc{};
+    int64_t i = 0;
+    for (; i + 8 <= cols; i += 8) {
+      const f32x8 e = shifted_exp(simd::load8(row + i), max);
+      simd::store8(row + i, e);
+      acc += e;
+    }
+    float sum = simd::sum8(acc);
+    if (i < cols) {  // the tail through the same arithmetic, padded with masked lanes
+      f32x8 v = simd::splat(std::numeric_limits<float>::lowest());
+      for (int64_t k = i; k < cols; ++k) v[k - i] = row[k];
+      const f32x8 e = shifted_exp(v, max);
+      for (int64_t k = i; k < cols; ++k) {
+        row[k] = e[k - i];
+        sum += row[k];
+      }
+    }
+    for (int64_t k = 0; k < cols; ++k) row[k] /= sum;
   }
 }
 

@@ -5,16 +5,22 @@
 #include <Eigen/Core>
 
 #include "core/thread_pool.h"
+#include "core/weight_matrix.h"
 #include "core/weights.h"
 
 namespace kvscope::core::ops {
 
-using StridedMap = Eigen::Map<Matrix, 0, Eigen::OuterStride<>>;
-using ConstStridedMap = Eigen::Map<const Matrix, 0, Eigen::OuterStride<>>;
-
 // y[rows] = x[rows] W^T, W stored [out, in] as HF does, on the pool's threads. Every element is one dot
-// product in one fixed order, whatever the number of rows or threads: the same inputs give the same bits.
-void linear(const Matrix& x, const Matrix& w, Matrix& y, int rows, ThreadPool& pool);
+// product in one fixed order, whatever the number of rows or threads or the precision W is stored in: the
+// same inputs give the same bits.
+void linear(const Matrix& x, const WeightMatrix& w, Matrix& y, int rows, ThreadPool& pool);
+
+// The dot product of two float32 vectors in linear's one summation order, whatever their alignment: attention's
+// scores use it, so that no result depends on where a buffer happens to start.
+float dot(const float* a, const float* b, int64_t n);
+// y += a * x elementwise, each element fused the same way: attention's weighted sum of values, one position
+// after another.
+void add_scaled(float a, const float* x, float* y, int64_t n);
 
 // HF LlamaRMSNorm in float32: x / sqrt(mean(x^2) + eps) * weight, row by row.
 void rms_norm(const Matrix& x, const Vector& weight, float eps, Matrix& y, int rows);

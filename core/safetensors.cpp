@@ -336,6 +336,10 @@ void SafetensorsFile::read_into(const TensorInfo& tensor, std::span<float> out) 
   }
 }
 
+std::span<const uint8_t> SafetensorsFile::bytes(const TensorInfo& tensor) const {
+  return {map_ + data_start_ + tensor.begin, static_cast<size_t>(tensor.end - tensor.begin)};
+}
+
 // ---- writing ----
 
 namespace {

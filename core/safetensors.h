@@ -67,6 +67,8 @@ class SafetensorsFile {
   // Converts the tensor to float32. Throws WeightsError naming the file and tensor when its dtype
   // is not F32/F16/BF16 or `out` does not hold exactly numel() floats.
   void read_into(const TensorInfo& tensor, std::span<float> out) const;
+  // The tensor's bytes in the mapping, as stored (little-endian, any alignment); valid while this file lives.
+  std::span<const uint8_t> bytes(const TensorInfo& tensor) const;
 
  private:
   std::string path_;

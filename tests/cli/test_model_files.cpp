@@ -37,7 +37,7 @@ struct Kjv {
 const Kjv& kjv_char() {
   static const Kjv k = [] {
     core::LlamaModel model = core::load_model(core::resolve_model("kjv-char"), 0, false);
-    return Kjv{model.config(), model.weights()};
+    return Kjv{model.config(), model.weights().dequantized()};
   }();
   return k;
 }

@@ -33,13 +33,14 @@ double worst_vs_reference(const core::LlamaConfig& model_config, const core::Lla
   core::LlamaModel model(model_config, sharp_weights(model_config, 7));
   const std::vector<int32_t> prompt{3, 14, 15, 9, 26, 5, 35, 89, 79, 32};
   const Recorded r = record(model, {prompt}, {mode, PrefillScheme::AllButLast, 4});
+  const core::LlamaWeights weights = model.weights().dequantized();
   double worst = 0;
   for (const auto& step : r.results) {
     if (step.last_logits.empty()) continue;
     const int g = step.record.generated_index;
     const std::vector<int32_t> seen(r.sequences[0].begin(),
                                     r.sequences[0].begin() + static_cast<long>(prompt.size()) + g);
-    const auto ref = reference::logits(reference_config, model.weights(), seen, mistakes);
+    const auto ref = reference::logits(reference_config, weights, seen, mistakes);
     worst = std::max(worst, max_abs_diff(step.last_logits[0], ref.back()));
   }
   return worst;

@@ -74,7 +74,7 @@ const Model& kjv_char() {
     const ModelSource source = resolve_model("kjv-char");
     REQUIRE(source.format == ModelFormat::safetensors);
     LlamaModel model = load_model(source, 0, false);
-    return Model{model.config(), model.weights()};
+    return Model{model.config(), model.weights().dequantized()};
   }();
   return m;
 }
@@ -291,7 +291,7 @@ TEST_CASE("a GGUF in every type computes what the float32 model it was written f
       // back bit for bit, in HF's row order.
       const LlamaWeights rounded = kvscope::test::dequantized_weights(m.config, m.weights,
                                                                       kvscope::test::all_matrices(k.type));
-      CHECK(same_bits(loaded.weights(), rounded));
+      CHECK(same_bits(loaded.weights().dequantized(), rounded));
       // So the logits are those of the model of the rounded weights.
       CHECK(max_abs_diff(got, logits(m.config, rounded, ids)) <= exact);
       if (k.type == type_code(GgmlType::F32)) {
@@ -346,7 +346,7 @@ TEST_CASE("a Q4_K_M-like GGUF (Q4_K with Q6_K where llama-quantize puts it) stay
   LlamaModel loaded = load_model(source, 0, false);
   const std::vector<float> got = logits(loaded, kPrompt);
   const LlamaWeights rounded = kvscope::test::dequantized_weights(kjv.config, kjv.weights, mix);
-  CHECK(same_bits(loaded.weights(), rounded));
+  CHECK(same_bits(loaded.weights().dequantized(), rounded));
   CHECK(max_abs_diff(got, logits(kjv.config, rounded, kPrompt)) <= same_logits(reference));
   const Tolerance tol = derived_tolerance(kjv, rounded, reference, kPrompt);
   const double vs_float32 = max_abs_diff(got, reference);
@@ -413,8 +413,8 @@ TEST_CASE("GGUF Q and K rows are un-permuted from the converter's interleaved la
       }
 
     LlamaModel loaded = load_gguf(permuted);
-    CHECK((loaded.weights().layers[1].q_proj == m.weights.layers[1].q_proj));
-    CHECK((loaded.weights().layers[1].k_proj == m.weights.layers[1].k_proj));
+    CHECK((loaded.weights().layers[1].q_proj.to_f32() == m.weights.layers[1].q_proj));
+    CHECK((loaded.weights().layers[1].k_proj.to_f32() == m.weights.layers[1].k_proj));
     CHECK(max_abs_diff(logits(loaded, ids), reference) <= same_logits(reference));
     // Written without the permutation, the rows come back in the wrong pairing and the logits move far.
     LlamaModel wrong = load_gguf(plain);
@@ -456,8 +456,8 @@ TEST_CASE("a tied GGUF has no output tensor and reuses token_embd, an untied one
   const std::string path = dir.file("swapped.gguf");
   kvscope::test::write_gguf_model(path, m.config, m.weights);
   LlamaModel loaded = load_gguf(path);
-  CHECK((loaded.weights().lm_head == m.weights.lm_head));
-  CHECK((loaded.weights().embed_tokens == original.weights.embed_tokens));
+  CHECK((loaded.weights().lm_head.to_f32() == m.weights.lm_head));
+  CHECK((loaded.weights().embed_tokens.to_f32() == original.weights.embed_tokens));
   CHECK(max_abs_diff(logits(loaded, kSmallIds), logits(original.config, original.weights, kSmallIds)) > 1e-2);
 }
 

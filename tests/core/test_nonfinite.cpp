@@ -36,11 +36,17 @@ std::string run_error(core::LlamaModel& model, core::CacheMode mode) {
 
 TEST_CASE("a checkpoint holding NaN or infinity is refused at load, naming the tensor and the element", "[nonfinite]") {
   const core::LlamaConfig c = core::preset_config("seed-tiny");
-  for (const float bad : {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity()}) {
+  // Float16 and bfloat16 weights are kept as stored and checked on their bits.
+  for (const auto& [dtype, bad] : {std::pair{core::DType::F32, std::numeric_limits<float>::quiet_NaN()},
+                                   std::pair{core::DType::F32, -std::numeric_limits<float>::infinity()},
+                                   std::pair{core::DType::F16, std::numeric_limits<float>::quiet_NaN()},
+                                   std::pair{core::DType::F16, std::numeric_limits<float>::infinity()},
+                                   std::pair{core::DType::BF16, -std::numeric_limits<float>::infinity()}}) {
+    INFO(core::dtype_name(dtype) << " " << bad);
     test::TempDir dir("nonfinite");
     core::LlamaWeights w = core::random_weights(c, 3);
     w.layers[1].q_proj(2, 5) = bad;
-    core::save_hf_weights(dir.path.string(), c, w, core::DType::F32);
+    core::save_hf_weights(dir.path.string(), c, w, dtype);
     const core::ModelSource source = core::resolve_model(dir.path.string());
     const std::string want = source.path + ": tensor 'model.layers.1.self_attn.q_proj.weight' holds " +
                              (std::isnan(bad) ? "NaN" : "an infinity") + " at index " +

@@ -76,22 +76,23 @@ TEST_CASE("a linear layer gives the same bits for any thread count and any numbe
   core::Matrix w(out, in), x(rows, in);
   for (int i = 0; i < w.size(); ++i) w.data()[i] = static_cast<float>((i * 37) % 101 - 50) / 37.0f;
   for (int i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>((i * 53) % 89 - 44) / 29.0f;
+  const core::WeightMatrix wm{core::Matrix(w)};
   core::ThreadPool one(1);
   core::Matrix all(rows, out);
-  core::ops::linear(x, w, all, rows, one);
+  core::ops::linear(x, wm, all, rows, one);
   // Close to the plain product, and equal bit for bit however it is split.
   const core::Matrix plain = x * w.transpose();
   CHECK(all.isApprox(plain, 1e-5f));
   for (const int threads : {2, 3, 7}) {
     core::ThreadPool pool(threads);
     core::Matrix y(rows, out);
-    core::ops::linear(x, w, y, rows, pool);
+    core::ops::linear(x, wm, y, rows, pool);
     CHECK(std::memcmp(y.data(), all.data(), sizeof(float) * static_cast<size_t>(y.size())) == 0);
     // Row r alone (a decode step) equals row r of the batch (a prefill).
     for (int r = 0; r < rows; ++r) {
       core::Matrix single = x.row(r);
       core::Matrix yr(1, out);
-      core::ops::linear(single, w, yr, 1, pool);
+      core::ops::linear(single, wm, yr, 1, pool);
       CHECK(std::memcmp(yr.data(), all.row(r).data(), sizeof(float) * out) == 0);
     }
   }

@@ -47,21 +47,22 @@ int main(int argc, char** argv) {
     const core::ModelSource source = core::resolve_model("kjv-char");
     const core::LlamaModel model = core::load_model(source, 0, false);
     const core::LlamaConfig& config = model.config();
+    const core::LlamaWeights weights = model.weights().dequantized();
     const test::GgufEntries vocabulary = test::llama_vocabulary_from_char_level_json(
         test::read_file(fs::path(source.path) / "tokenizer.json"));
 
     test::GgufModelOptions q8;
     q8.types = test::all_matrices(static_cast<uint32_t>(core::GgmlType::Q8_0));
     q8.vocabulary = vocabulary;
-    test::write_gguf_model(out / "kjv-char.Q8_0.gguf", config, model.weights(), q8);
+    test::write_gguf_model(out / "kjv-char.Q8_0.gguf", config, weights, q8);
 
     test::GgufModelOptions q4_k_m;
     q4_k_m.types = test::q4_k_m_like(config);
     q4_k_m.vocabulary = vocabulary;
-    test::write_gguf_model(out / "kjv-char.Q4_K_M.gguf", config, model.weights(), q4_k_m);
+    test::write_gguf_model(out / "kjv-char.Q4_K_M.gguf", config, weights, q4_k_m);
 
     // llama2.c: version 2 (int8 in groups of 64, what runq.c reads) and its tokenizer.bin.
-    core::LlamaWeights layout = test::llama2c_layout(config, model.weights());
+    core::LlamaWeights layout = test::llama2c_layout(config, weights);
     write_bytes(out / "kjv-char-llama2c" / "model.bin", test::llama2c_version2_file(config, layout, 64));
     write_bytes(out / "kjv-char-llama2c" / "tokenizer.bin",
                 test::llama2c_tokenizer_file(array_of<std::string>(vocabulary, "tokenizer.ggml.tokens"),

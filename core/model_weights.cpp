@@ -1,0 +1,156 @@
+#include "core/model_weights.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace kvscope::core {
+
+ModelWeights ModelWeights::adopt(LlamaWeights&& w) {
+  ModelWeights out;
+  out.tied = w.tied;
+  out.embed_tokens = WeightMatrix(std::move(w.embed_tokens));
+  out.layers.reserve(w.layers.size());
+  for (LayerWeights& l : w.layers) {
+    ModelLayer m;
+    m.input_layernorm = std::move(l.input_layernorm);
+    m.q_proj = WeightMatrix(std::move(l.q_proj));
+    m.k_proj = WeightMatrix(std::move(l.k_proj));
+    m.v_proj = WeightMatrix(std::move(l.v_proj));
+    m.o_proj = WeightMatrix(std::move(l.o_proj));
+    m.post_attention_layernorm = std::move(l.post_attention_layernorm);
+    m.gate_proj = WeightMatrix(std::move(l.gate_proj));
+    m.up_proj = WeightMatrix(std::move(l.up_proj));
+    m.down_proj = WeightMatrix(std::move(l.down_proj));
+    out.layers.push_back(std::move(m));
+  }
+  out.norm = std::move(w.norm);
+  if (!w.tied) out.lm_head = WeightMatrix(std::move(w.lm_head));
+  return out;
+}
+
+LlamaWeights ModelWeights::dequantized() const {
+  LlamaWeights w;
+  w.tied = tied;
+  w.embed_tokens = embed_tokens.to_f32();
+  for (const ModelLayer& m : layers) {
+    LayerWeights l;
+    l.input_layernorm = m.input_layernorm;
+    l.q_proj = m.q_proj.to_f32();
+    l.k_proj = m.k_proj.to_f32();
+    l.v_proj = m.v_proj.to_f32();
+    l.o_proj = m.o_proj.to_f32();
+    l.post_attention_layernorm = m.post_attention_layernorm;
+    l.gate_proj = m.gate_proj.to_f32();
+    l.up_proj = m.up_proj.to_f32();
+    l.down_proj = m.down_proj.to_f32();
+    w.layers.push_back(std::move(l));
+  }
+  w.norm = norm;
+  if (!tied) w.lm_head = lm_head.to_f32();
+  return w;
+}
+
+ModelWeights assemble_weights(const LlamaConfig& config, const std::function<WeightMatrix(const std::string&)>& matrix,
+                              const std::function<Vector(const std::string&)>& vector) {
+  ModelWeights w;
+  w.tied = config.tie_word_embeddings;
+  w.embed_tokens = matrix("model.embed_tokens.weight");
+  for (int l = 0; l < config.num_hidden_layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    ModelLayer m;
+    m.input_layernorm = vector(p + "input_layernorm.weight");
+    m.q_proj = matrix(p + "self_attn.q_proj.weight");
+    m.k_proj = matrix(p + "self_attn.k_proj.weight");
+    m.v_proj = matrix(p + "self_attn.v_proj.weight");
+    m.o_proj = matrix(p + "self_attn.o_proj.weight");
+    m.post_attention_layernorm = vector(p + "post_attention_layernorm.weight");
+    m.gate_proj = matrix(p + "mlp.gate_proj.weight");
+    m.up_proj = matrix(p + "mlp.up_proj.weight");
+    m.down_proj = matrix(p + "mlp.down_proj.weight");
+    w.layers.push_back(std::move(m));
+  }
+  w.norm = vector("model.norm.weight");
+  if (!w.tied) w.lm_head = matrix("lm_head.weight");
+  return w;
+}
+
+std::vector<ModelParameter> model_parameters(const ModelWeights& w) {
+  std::vector<ModelParameter> out;
+  auto matrix = [&](std::string name, const WeightMatrix& m) { out.push_back({std::move(name), &m, nullptr}); };
+  auto vector = [&](std::string name, const Vector& v) { out.push_back({std::move(name), nullptr, &v}); };
+  matrix("model.embed_tokens.weight", w.embed_tokens);
+  for (size_t i = 0; i < w.layers.size(); ++i) {
+    const ModelLayer& l = w.layers[i];
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    vector(p + "input_layernorm.weight", l.input_layernorm);
+    matrix(p + "self_attn.q_proj.weight", l.q_proj);
+    matrix(p + "self_attn.k_proj.weight", l.k_proj);
+    matrix(p + "self_attn.v_proj.weight", l.v_proj);
+    matrix(p + "self_attn.o_proj.weight", l.o_proj);
+    vector(p + "post_attention_layernorm.weight", l.post_attention_layernorm);
+    matrix(p + "mlp.gate_proj.weight", l.gate_proj);
+    matrix(p + "mlp.up_proj.weight", l.up_proj);
+    matrix(p + "mlp.down_proj.weight", l.down_proj);
+  }
+  vector("model.norm.weight", w.norm);
+  if (!w.tied) matrix("lm_head.weight", w.lm_head);
+  return out;
+}
+
+int64_t ModelWeights::stored_bytes() const {
+  int64_t bytes = 0;
+  for (const ModelParameter& p : model_parameters(*this))
+    bytes += p.matrix ? p.matrix->stored_bytes() : p.vector->size() * int64_t{sizeof(float)};
+  return bytes;
+}
+
+namespace {
+
+std::optional<NonFinite> first_in(const float* v, int64_t n, int64_t offset) {
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(v[i])) return NonFinite{offset + i, std::isnan(v[i])};
+  return std::nullopt;
+}
+
+// Half-width floats are non-finite exactly when their exponent bits are all ones: the whole matrix is checked
+// on its stored bits, and only a row that holds a bad value is widened to say which.
+bool row_all_finite(const WeightMatrix& m, int64_t r) {
+  const uint8_t* p = m.row_data(r);
+  const int64_t n = m.cols();
+  uint16_t mask = 0;
+  switch (m.type()) {
+    case GgmlType::F16: mask = 0x7c00; break;
+    case GgmlType::BF16: mask = 0x7f80; break;
+    default: {
+      float v = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        std::memcpy(&v, p + 4 * i, 4);
+        if (!std::isfinite(v)) return false;
+      }
+      return true;
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    uint16_t bits = 0;
+    std::memcpy(&bits, p + 2 * i, 2);
+    if ((bits & mask) == mask) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<NonFinite> first_non_finite(const ModelParameter& p) {
+  if (p.vector) return first_in(p.vector->data(), p.vector->size(), 0);
+  const WeightMatrix& m = *p.matrix;
+  std::vector<float> row;
+  for (int64_t r = 0; r < m.rows(); ++r) {
+    if (row_all_finite(m, r)) continue;
+    row.resize(static_cast<size_t>(m.cols()));
+    m.row_to_f32(r, row.data());
+    return first_in(row.data(), m.cols(), r * m.cols());
+  }
+  return std::nullopt;
+}
+
+}  // namespace kvscope::core

@@ -1,0 +1,181 @@
+// Weights stay in the precision their file stores: float16 and bfloat16 matrices are kept 16-bit and widened
+// inside the matrix kernels, float32 ones are used from the file's mapping. Widening is exact and the kernels
+// sum in one fixed order, so a model gives the same tokens and the same logit bits as its float32 copy.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "core/config.h"
+#include "core/generator.h"
+#include "core/gguf.h"
+#include "core/gguf_model.h"
+#include "core/hf_weights.h"
+#include "core/model.h"
+#include "core/model_source.h"
+#include "core/ops.h"
+#include "core/quant.h"
+#include "core/safetensors.h"
+#include "core/weight_matrix.h"
+#include "tests/support/gguf_model_writer.h"
+#include "tests/support/temp_dir.h"
+
+using namespace kvscope;
+
+namespace {
+
+struct Outcome {
+  std::vector<std::vector<int32_t>> sequences;
+  std::vector<float> logits;  // every step's last logits of every sequence, in order
+};
+
+Outcome generate(core::LlamaModel& model, core::CacheMode mode) {
+  core::GenerationOptions options;
+  options.mode = mode;
+  options.new_tokens = 5;
+  core::Generator gen(model, {{5, 17, 33, 2, 9}, {8, 1, 90, 3, 12}}, options, nullptr);
+  Outcome out;
+  while (!gen.done()) {
+    gen.step();
+    for (int b = 0; b < 2; ++b) {
+      const auto row = model.last_logits(b);
+      out.logits.insert(out.logits.end(), row.begin(), row.end());
+    }
+  }
+  out.sequences = gen.sequences();
+  return out;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// Sizes with scalar tails in every kernel (100 = 3 * 32 + 4, 229 = 7 * 32 + 5) and grouped-query attention.
+core::LlamaConfig odd_config() {
+  core::LlamaConfig c = core::preset_config("seed-tiny");
+  c.hidden_size = 100;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 2;
+  c.head_dim = 26;
+  c.intermediate_size = 229;
+  c.vocab_size = 101;
+  return c;
+}
+
+// Every matrix of the model, with the type it is kept as.
+std::vector<core::GgmlType> matrix_types(const core::ModelWeights& w) {
+  std::vector<core::GgmlType> out;
+  for (const core::ModelParameter& p : core::model_parameters(w))
+    if (p.matrix) out.push_back(p.matrix->type());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a float16 or bfloat16 matrix multiplies to the same bits as its float32 widening", "[stored]") {
+  for (const int cols : {7, 64, 77, 300}) {
+    const int out = 13, rows = 5;
+    core::Matrix x(rows, cols);
+    for (int i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>((i * 53) % 89 - 44) / 29.0f;
+    std::vector<uint16_t> f16(static_cast<size_t>(out * cols)), bf16(f16.size());
+    for (size_t i = 0; i < f16.size(); ++i) {
+      const float v = static_cast<float>((static_cast<int>(i) * 37) % 101 - 50) / 37.0f;
+      f16[i] = core::float_to_f16(v);
+      bf16[i] = core::float_to_bf16(v);
+    }
+    for (const auto& [type, bits] : {std::pair{core::GgmlType::F16, &f16}, std::pair{core::GgmlType::BF16, &bf16}}) {
+      INFO(cols << " columns, " << core::ggml_type_name(static_cast<uint32_t>(type)));
+      const core::WeightMatrix kept(type, out, cols, reinterpret_cast<const uint8_t*>(bits->data()), nullptr);
+      const core::WeightMatrix widened{kept.to_f32()};
+      const uint16_t b1 = (*bits)[1];
+      CHECK(widened.to_f32()(0, 1) == (type == core::GgmlType::F16 ? core::f16_to_f32(b1) : core::bf16_to_f32(b1)));
+      for (const int threads : {1, 2, 3}) {
+        core::ThreadPool pool(threads);
+        for (const int r : {1, 2, rows}) {
+          core::Matrix a(rows, out), b(rows, out);
+          core::ops::linear(x, kept, a, r, pool);
+          core::ops::linear(x, widened, b, r, pool);
+          CHECK(std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<size_t>(r * out)) == 0);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("safetensors weights are kept as stored and give the float32 copy's tokens and logit bits", "[stored]") {
+  const core::LlamaConfig c = odd_config();
+  for (const core::DType dtype : {core::DType::F32, core::DType::F16, core::DType::BF16}) {
+    INFO(core::dtype_name(dtype));
+    test::TempDir dir("stored");
+    core::LlamaWeights w = core::random_weights(c, 5);
+    core::save_hf_weights(dir.path.string(), c, w, dtype);
+    core::LlamaModel kept = core::load_model(core::resolve_model(dir.path.string()), 0, false);
+    const core::GgmlType want = dtype == core::DType::F32   ? core::GgmlType::F32
+                                : dtype == core::DType::F16 ? core::GgmlType::F16
+                                                            : core::GgmlType::BF16;
+    for (const core::GgmlType t : matrix_types(kept.weights())) CHECK(t == want);
+    // Half the bytes of float32 for the 16-bit types (the norms are float32 either way).
+    const core::LlamaModel f32(c, kept.weights().dequantized());
+    const int64_t norms = (2 * c.num_hidden_layers + 1) * int64_t{c.hidden_size} * 4;
+    CHECK(kept.weights().stored_bytes() - norms ==
+          (f32.weights().stored_bytes() - norms) / (dtype == core::DType::F32 ? 1 : 2));
+
+    core::LlamaModel reference(kept.config(), core::load_hf_weights(dir.path.string(), c));
+    for (const core::CacheMode mode : {core::CacheMode::Cached, core::CacheMode::Uncached}) {
+      const Outcome a = generate(kept, mode), b = generate(reference, mode);
+      CHECK(a.sequences == b.sequences);
+      CHECK(same_bits(a.logits, b.logits));
+    }
+  }
+}
+
+TEST_CASE("GGUF float16 and bfloat16 matrices are kept as stored, q and k read in HF's row order", "[stored]") {
+  const core::LlamaConfig c = odd_config();
+  const core::LlamaWeights w = core::random_weights(c, 9);
+  for (const core::GgmlType type : {core::GgmlType::F32, core::GgmlType::F16, core::GgmlType::BF16}) {
+    INFO(core::ggml_type_name(static_cast<uint32_t>(type)));
+    test::TempDir dir("stored-gguf");
+    const std::string path = dir.file("m.gguf");
+    test::GgufModelOptions options;
+    options.types = test::all_matrices(static_cast<uint32_t>(type));
+    test::write_gguf_model(path, c, w, options);
+    core::LlamaModel kept = core::load_model(core::resolve_model(path), 0, false);
+    for (const core::GgmlType t : matrix_types(kept.weights())) CHECK(t == type);
+    // The rows the file interleaves come back in HF's order, as the float32 reader puts them.
+    const core::LlamaWeights f32 = core::load_gguf_weights(core::GgufFile::open(path), kept.config());
+    CHECK((kept.weights().layers[1].q_proj.to_f32() == f32.layers[1].q_proj));
+    CHECK((kept.weights().layers[1].k_proj.to_f32() == f32.layers[1].k_proj));
+    core::LlamaModel reference(kept.config(), f32);
+    const Outcome a = generate(kept, core::CacheMode::Cached), b = generate(reference, core::CacheMode::Cached);
+    CHECK(a.sequences == b.sequences);
+    CHECK(same_bits(a.logits, b.logits));
+  }
+}
+
+TEST_CASE("a quantized GGUF matrix is widened to float32 when the model loads", "[stored]") {
+  const core::LlamaConfig c = core::preset_config("seed-tiny");
+  test::TempDir dir("stored-q");
+  const std::string path = dir.file("m.gguf");
+  test::GgufModelOptions options;
+  options.types = test::all_matrices(static_cast<uint32_t>(core::GgmlType::Q8_0));
+  test::write_gguf_model(path, c, core::random_weights(c, 2), options);
+  const core::LlamaModel loaded = core::load_model(core::resolve_model(path), 0, false);
+  for (const core::GgmlType t : matrix_types(loaded.weights())) CHECK(t == core::GgmlType::F32);
+}
+
+TEST_CASE("row reordering composes and rejects a wrong length", "[stored]") {
+  core::Matrix m(4, 2);
+  m << 0, 0, 1, 1, 2, 2, 3, 3;
+  core::WeightMatrix w{core::Matrix(m)};
+  w.reorder_rows({3, 2, 1, 0});
+  w.reorder_rows({1, 0, 3, 2});
+  const core::Matrix got = w.to_f32();
+  CHECK(got(0, 0) == 2);
+  CHECK(got(1, 0) == 3);
+  CHECK(got(2, 0) == 0);
+  CHECK(got(3, 0) == 1);
+  CHECK_THROWS_WITH(w.reorder_rows({0, 1}), "reorder_rows: 2 indices for 4 rows");
+  // HF row h*hd + t*hd/2 + i is stored row h*hd + 2i + t: one head of 4 rows is 0, 2, 1, 3.
+  CHECK(core::rotary_order_from_interleaved(8, 2) == std::vector<int32_t>{0, 2, 1, 3, 4, 6, 5, 7});
+}
