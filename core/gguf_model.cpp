@@ -123,18 +123,22 @@ std::vector<GgufWeight> gguf_weights(const GgufFile& file, const LlamaConfig& co
   return out;
 }
 
-ModelWeights map_gguf_weights(std::shared_ptr<const GgufFile> file, const LlamaConfig& config) {
+namespace {
+
+// as_stored: map_gguf_weights; otherwise every matrix is dequantized to float32 (load_gguf_weights).
+ModelWeights gguf_model_weights(std::shared_ptr<const GgufFile> file, const LlamaConfig& config, bool as_stored) {
   const std::vector<GgufWeight> stored = gguf_weights(*file, config);
   std::map<std::string, const GgufWeight*, std::less<>> by_name;
-  int64_t converted = 0;  // float32 bytes of the matrices that cannot stay as stored
+  int64_t converted = 0;  // bytes of the Q8_0 copies of the matrices that cannot stay as stored
   for (const GgufWeight& w : stored) {
     by_name[w.hf_name] = &w;
-    if (!WeightMatrix::kept_as_stored(w.type))
-      converted = checked_sum(
-          converted, checked_product({file->find(w.gguf_name)->elements, int64_t{sizeof(float)}}, "the weights"),
-          "the weights");
+    const GgufTensorInfo& t = *file->find(w.gguf_name);
+    if (as_stored && !WeightMatrix::kept_as_stored(w.type) && t.dims.size() == 2)
+      converted = checked_sum(converted, tensor_bytes(static_cast<uint32_t>(GgmlType::Q8_0), t.elements),
+                              "the weights");
   }
-  check_fits(converted, file->path() + ": the float32 copies of its quantized weights", "use --meta for shapes only");
+  check_fits(converted, file->path() + ": the Q8_0 copies of its other quantized weights",
+             "use --meta for shapes only");
   auto tensor = [&](const std::string& hf_name) -> const GgufTensorInfo& {
     return *file->find(by_name.at(hf_name)->gguf_name);
   };
@@ -142,12 +146,14 @@ ModelWeights map_gguf_weights(std::shared_ptr<const GgufFile> file, const LlamaC
     const GgufTensorInfo& t = tensor(hf_name);
     const int64_t rows = t.dims[1], cols = t.dims[0];
     WeightMatrix m;
-    if (WeightMatrix::kept_as_stored(t.type)) {
-      m = WeightMatrix(static_cast<GgmlType>(t.type), rows, cols, file->data(t).data(), file);
-    } else {
+    if (!as_stored) {
       Matrix f32(rows, cols);
       dequantize(t.type, file->data(t).data(), t.elements, f32.data());
       m = WeightMatrix(std::move(f32));
+    } else if (WeightMatrix::kept_as_stored(t.type)) {
+      m = WeightMatrix(static_cast<GgmlType>(t.type), rows, cols, file->data(t).data(), file);
+    } else {
+      m = WeightMatrix::requantized_q8_0(t.type, rows, cols, file->data(t).data());
     }
     if (hf_name.ends_with(".self_attn.q_proj.weight"))
       m.reorder_rows(rotary_order_from_interleaved(rows, config.num_attention_heads));
@@ -164,10 +170,16 @@ ModelWeights map_gguf_weights(std::shared_ptr<const GgufFile> file, const LlamaC
   return assemble_weights(config, matrix, vector);
 }
 
+}  // namespace
+
+ModelWeights map_gguf_weights(std::shared_ptr<const GgufFile> file, const LlamaConfig& config) {
+  return gguf_model_weights(std::move(file), config, true);
+}
+
 LlamaWeights load_gguf_weights(const GgufFile& file, const LlamaConfig& config) {
-  // The float32 copy is made before the call returns: the file need not outlive it.
+  // Every matrix is a float32 copy, made before the call returns: the file need not outlive it.
   const std::shared_ptr<const GgufFile> borrowed(&file, [](const GgufFile*) {});
-  return map_gguf_weights(borrowed, config).dequantized();
+  return gguf_model_weights(borrowed, config, false).dequantized();
 }
 
 }  // namespace kvscope::core

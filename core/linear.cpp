@@ -1,24 +1,29 @@
-// ops::linear: the matrix products of a pass in float32 arithmetic, split across threads by output features.
-// Weights are read in their stored precision and widened to float32 eight at a time inside the dot product;
-// widening is exact, so a float16 or bfloat16 matrix gives the same bits as its float32 copy would.
+// ops::linear: the matrix products of a pass, split across threads by output features. Weights are read in their
+// stored precision. F32, F16 and BF16 are widened to float32 eight at a time inside a float32 dot product;
+// widening is exact, so a float16 or bfloat16 matrix gives the same bits as its float32 copy would. Q8_0 is
+// multiplied as ggml multiplies it: the activations quantized to Q8_0 too, each block's products summed exactly
+// in integers, then scaled.
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
-#if defined(__F16C__)
+#if defined(__F16C__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
+#include "core/ops.h"
 #include "core/quant.h"
 #include "core/vector_math.h"
-
-#include "core/ops.h"
 
 namespace kvscope::core::ops {
 
 namespace {
 
 using simd::f32x8;
+using simd::i32x8;
 using simd::load8;
 using simd::madd;
 using simd::sum8;
@@ -143,6 +148,90 @@ void linear_as(const Matrix& x, const WeightMatrix& w, Matrix& y, int rows, Thre
   });
 }
 
+// ---- Q8_0: int8 weights times int8 activations, as ggml computes them ----
+
+constexpr int64_t kQ8Block = 32, kQ8Bytes = 34;  // a float16 scale, then 32 int8 values
+
+// The activations quantized as ggml's quantize_row_q8_0 does, the scales kept in float32: per block of 32,
+// d = max|x| / 127 and q = round(x / d).
+struct QuantizedRows {
+  std::vector<float> scale;  // [rows, n / 32]
+  std::vector<int8_t> q;     // [rows, n]
+};
+
+void quantize_rows(const Matrix& x, int rows, int64_t n, QuantizedRows& out) {
+  const int64_t blocks = n / kQ8Block;
+  // Grown once to the largest pass, then reused: a decode step allocates nothing.
+  if (out.scale.size() < static_cast<size_t>(rows * blocks)) out.scale.resize(static_cast<size_t>(rows * blocks));
+  if (out.q.size() < static_cast<size_t>(rows * n)) out.q.resize(static_cast<size_t>(rows * n));
+  for (int r = 0; r < rows; ++r)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const float* v = x.data() + r * x.cols() + b * kQ8Block;
+      float amax = 0;
+      for (int i = 0; i < kQ8Block; ++i) amax = std::max(amax, std::fabs(v[i]));
+      const float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+      out.scale[static_cast<size_t>(r * blocks + b)] = d;
+      int8_t* q = out.q.data() + r * n + b * kQ8Block;
+      for (int i = 0; i < kQ8Block; ++i) q[i] = static_cast<int8_t>(std::round(v[i] * id));
+    }
+}
+
+// Eight int32 lanes, lane k the exact sum of w[i] * x[i] over i = 4k .. 4k + 3 (w any int8, x in -127..127).
+i32x8 products32(const uint8_t* w, const int8_t* x) {
+#if defined(__AVX2__)
+  const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+  const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
+  // |w| * (x * sign(w)) = w * x, as unsigned times signed bytes, summed in pairs (at most 2 * 128 * 127, which
+  // 16 bits hold), then the pairs in pairs.
+  const __m256i pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(wv, wv), _mm256_sign_epi8(xv, wv));
+  return reinterpret_cast<i32x8>(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+#else
+  i32x8 lanes{};
+  for (int i = 0; i < 32; ++i) lanes[i / 4] += int32_t{static_cast<int8_t>(w[i])} * int32_t{x[i]};
+  return lanes;
+#endif
+}
+
+float half_scale(const uint8_t* block) {
+  uint16_t h;
+  std::memcpy(&h, block, sizeof h);
+#if defined(__F16C__)
+  return _cvtsh_ss(h);
+#else
+  return f16_to_f32(h);
+#endif
+}
+
+// One output: the blocks in order, each block's integer products scaled by both scales into eight float lanes,
+// the lanes summed pairwise at the end.
+float dot_q8_0(const uint8_t* w, const float* xscale, const int8_t* xq, int64_t blocks) {
+  f32x8 acc{};
+  for (int64_t b = 0; b < blocks; ++b) {
+    const uint8_t* block = w + b * kQ8Bytes;
+    const f32x8 products = __builtin_convertvector(products32(block + 2, xq + b * kQ8Block), f32x8);
+    acc = madd(simd::splat(half_scale(block) * xscale[b]), products, acc);
+  }
+  return sum8(acc);
+}
+
+void linear_q8_0(const Matrix& x, const WeightMatrix& w, Matrix& y, int rows, ThreadPool& pool) {
+  const int64_t n = w.cols(), outputs = w.rows(), stride = y.cols(), blocks = n / kQ8Block;
+  // One buffer per calling thread (two models may run at once); the workers read the caller's through `xq`.
+  static thread_local QuantizedRows quantized;
+  QuantizedRows& xq = quantized;
+  quantize_rows(x, rows, n, xq);
+  float* yd = y.data();
+  pool.run([&](int part) {
+    const int64_t first = ThreadPool::begin(outputs, part, pool.size());
+    const int64_t last = ThreadPool::begin(outputs, part + 1, pool.size());
+    for (int64_t j = first; j < last; ++j) {
+      const uint8_t* wj = w.row_data(j);
+      for (int r = 0; r < rows; ++r)
+        yd[r * stride + j] = dot_q8_0(wj, xq.scale.data() + r * blocks, xq.q.data() + r * n, blocks);
+    }
+  });
+}
+
 }  // namespace
 
 float dot(const float* a, const float* b, int64_t n) {
@@ -163,6 +252,7 @@ void linear(const Matrix& x, const WeightMatrix& w, Matrix& y, int rows, ThreadP
     case GgmlType::F32: return linear_as<F32Weights>(x, w, y, rows, pool);
     case GgmlType::F16: return linear_as<F16Weights>(x, w, y, rows, pool);
     case GgmlType::BF16: return linear_as<BF16Weights>(x, w, y, rows, pool);
+    case GgmlType::Q8_0: return linear_q8_0(x, w, y, rows, pool);
     default: break;
   }
   throw std::logic_error("linear: no kernel for " + std::string(ggml_type_name(static_cast<uint32_t>(w.type()))));

@@ -112,15 +112,25 @@ std::optional<NonFinite> first_in(const float* v, int64_t n, int64_t offset) {
   return std::nullopt;
 }
 
-// Half-width floats are non-finite exactly when their exponent bits are all ones: the whole matrix is checked
-// on its stored bits, and only a row that holds a bad value is widened to say which.
+// Whether `count` 16-bit floats `step` bytes apart are all finite: a half-width float is non-finite exactly when
+// its exponent bits (`mask`) are all ones.
+bool halves_finite(const uint8_t* p, int64_t count, int64_t step, uint16_t mask) {
+  for (int64_t i = 0; i < count; ++i) {
+    uint16_t bits = 0;
+    std::memcpy(&bits, p + i * step, 2);
+    if ((bits & mask) == mask) return false;
+  }
+  return true;
+}
+
+// The whole matrix is checked on its stored bits; only a row that holds a bad value is widened to say which.
 bool row_all_finite(const WeightMatrix& m, int64_t r) {
   const uint8_t* p = m.row_data(r);
   const int64_t n = m.cols();
-  uint16_t mask = 0;
   switch (m.type()) {
-    case GgmlType::F16: mask = 0x7c00; break;
-    case GgmlType::BF16: mask = 0x7f80; break;
+    case GgmlType::F16: return halves_finite(p, n, 2, 0x7c00);
+    case GgmlType::BF16: return halves_finite(p, n, 2, 0x7f80);
+    case GgmlType::Q8_0: return halves_finite(p, n / 32, 34, 0x7c00);  // int8 values are finite; their scales
     default: {
       float v = 0;
       for (int64_t i = 0; i < n; ++i) {
@@ -130,12 +140,6 @@ bool row_all_finite(const WeightMatrix& m, int64_t r) {
       return true;
     }
   }
-  for (int64_t i = 0; i < n; ++i) {
-    uint16_t bits = 0;
-    std::memcpy(&bits, p + 2 * i, 2);
-    if ((bits & mask) == mask) return false;
-  }
-  return true;
 }
 
 }  // namespace

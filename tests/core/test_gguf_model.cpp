@@ -122,6 +122,37 @@ bool same_bits(const LlamaWeights& a, const LlamaWeights& b) {
   return true;
 }
 
+// What a loaded GGUF model computes with, against the quantizer's own values: F32, F16, BF16 and Q8_0 matrices are
+// kept as stored, so they are `rounded` bit for bit; the other block types are requantized to Q8_0 at load, each
+// value within half a Q8_0 step d = max|x| / 127 of the file's, plus what storing d as float16 moves the largest
+// quant (127 d 2^-11).
+void check_loaded_weights(const LlamaModel& loaded, const LlamaWeights& rounded) {
+  const std::vector<ModelParameter> got = model_parameters(loaded.weights());
+  const std::vector<NamedTensor> want = named_tensors(const_cast<LlamaWeights&>(rounded));
+  REQUIRE(got.size() == want.size());
+  for (size_t k = 0; k < got.size(); ++k) {
+    INFO(want[k].name);
+    REQUIRE(got[k].name == want[k].name);
+    const int64_t n = want[k].shape.size() == 1 ? want[k].shape[0] : want[k].shape[0] * want[k].shape[1];
+    if (!got[k].matrix) {
+      CHECK(std::memcmp(got[k].vector->data(), want[k].data, sizeof(float) * static_cast<size_t>(n)) == 0);
+      continue;
+    }
+    const Matrix used = got[k].matrix->to_f32();
+    if (std::memcmp(used.data(), want[k].data, sizeof(float) * static_cast<size_t>(n)) == 0) continue;
+    CHECK(got[k].matrix->type() == GgmlType::Q8_0);  // only a requantized matrix may differ
+    double worst = 0;
+    for (int64_t b = 0; b < n / 32; ++b) {
+      float amax = 0;
+      for (int i = 0; i < 32; ++i) amax = std::max(amax, std::abs(want[k].data[b * 32 + i]));
+      for (int i = 0; i < 32; ++i)
+        worst = std::max(worst, std::abs(used.data()[b * 32 + i] - want[k].data[b * 32 + i]) /
+                                    (amax / 127.0 * (0.5 + 127.0 / 2048)));
+    }
+    CHECK(worst <= 1.0);
+  }
+}
+
 double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   REQUIRE(a.size() == b.size());
   double d = 0;
@@ -287,21 +318,27 @@ TEST_CASE("a GGUF in every type computes what the float32 model it was written f
       const std::vector<float> got = logits(loaded, ids);
       const double vs_float32 = max_abs_diff(got, reference);
 
-      // The file holds the weights rounded or quantized to the type (F32: the weights themselves), and they come
-      // back bit for bit, in HF's row order.
+      // The file holds the weights rounded or quantized to the type (F32: the weights themselves), and the
+      // float32 reader gives them back bit for bit, in HF's row order; the model computes with them as stored,
+      // or requantized to Q8_0.
       const LlamaWeights rounded = kvscope::test::dequantized_weights(m.config, m.weights,
                                                                       kvscope::test::all_matrices(k.type));
-      CHECK(same_bits(loaded.weights().dequantized(), rounded));
-      // So the logits are those of the model of the rounded weights.
-      CHECK(max_abs_diff(got, logits(m.config, rounded, ids)) <= exact);
+      CHECK(same_bits(load_gguf_weights(GgufFile::open(path), m.config), rounded));
+      check_loaded_weights(loaded, rounded);
+      const LlamaWeights used = loaded.weights().dequantized();
+      // A float type computes in float32, so the logits are those of the model of the rounded weights; Q8_0
+      // quantizes the activations too (as ggml does), which the derived tolerance below bounds.
+      const bool float_type = k.type == type_code(GgmlType::F32) || k.type == type_code(GgmlType::F16) ||
+                              k.type == type_code(GgmlType::BF16);
+      if (float_type) CHECK(max_abs_diff(got, logits(m.config, rounded, ids)) <= exact);
       if (k.type == type_code(GgmlType::F32)) {
         CHECK(vs_float32 <= exact);
         WARN((trained ? "kjv-char" : "random model")
              << " F32: max |logit - float32| = " << vs_float32 << ", tolerance " << exact);
         continue;
       }
-      // And near the float32 model by what the type's rounding error allows.
-      const Tolerance tol = derived_tolerance(m, rounded, reference, ids);
+      // And near the float32 model by what the rounding error of the weights it computes with allows.
+      const Tolerance tol = derived_tolerance(m, used, reference, ids);
       INFO("relative weight error " << tol.relative_weight_error << "; noise of that size moves the logits by "
                                     << tol.perturbation_effects[0] << ", " << tol.perturbation_effects[1] << ", "
                                     << tol.perturbation_effects[2]);
@@ -346,9 +383,10 @@ TEST_CASE("a Q4_K_M-like GGUF (Q4_K with Q6_K where llama-quantize puts it) stay
   LlamaModel loaded = load_model(source, 0, false);
   const std::vector<float> got = logits(loaded, kPrompt);
   const LlamaWeights rounded = kvscope::test::dequantized_weights(kjv.config, kjv.weights, mix);
-  CHECK(same_bits(loaded.weights().dequantized(), rounded));
-  CHECK(max_abs_diff(got, logits(kjv.config, rounded, kPrompt)) <= same_logits(reference));
-  const Tolerance tol = derived_tolerance(kjv, rounded, reference, kPrompt);
+  CHECK(same_bits(load_gguf_weights(GgufFile::open(path), kjv.config), rounded));
+  // Q4_K and Q6_K are requantized to Q8_0 at load and computed as Q8_0.
+  check_loaded_weights(loaded, rounded);
+  const Tolerance tol = derived_tolerance(kjv, loaded.weights().dequantized(), reference, kPrompt);
   const double vs_float32 = max_abs_diff(got, reference);
   CHECK(vs_float32 <= tol.value);
   CHECK(vs_float32 >= tol.value / 100);
@@ -492,10 +530,18 @@ TEST_CASE("stored_weights reports each GGUF tensor's type by its HF name", "[ggu
                                  : std::string(ggml_type_name(by_part.at(part_of(shapes[i].name))));
     CHECK(stored[i].stored_as == want);
   }
-  // And the weights are each dequantized from their own type.
-  LlamaModel loaded = load_model(source, 0, false);
+  // And the weights are each read from their own type: the float32 reader gives each quantizer's values, the model
+  // keeps F16, BF16 and Q8_0 as stored and requantizes the others to Q8_0.
   const LlamaWeights rounded = kvscope::test::dequantized_weights(m.config, m.weights, types);
-  CHECK(max_abs_diff(logits(loaded, kSmallIds), logits(m.config, rounded, kSmallIds)) <= 1e-5);
+  CHECK(same_bits(load_gguf_weights(GgufFile::open(path), m.config), rounded));
+  LlamaModel loaded = load_model(source, 0, false);
+  check_loaded_weights(loaded, rounded);
+  const ModelWeights& w = loaded.weights();
+  CHECK(w.embed_tokens.type() == GgmlType::Q8_0);
+  CHECK(w.layers[0].o_proj.type() == GgmlType::F16);
+  CHECK(w.layers[0].gate_proj.type() == GgmlType::BF16);
+  CHECK(w.layers[1].q_proj.type() == GgmlType::Q8_0);  // from Q4_K
+  CHECK(w.lm_head.type() == GgmlType::Q8_0);           // from Q4_1
 }
 
 TEST_CASE("GGUF models kvscope cannot compute are refused in one line naming the file and key or tensor", "[gguf]") {
@@ -630,7 +676,7 @@ TEST_CASE("resolve_model recognises GGUF and llama2.c files by content, whatever
   };
   std::string noise(1000, '\0');
   Rng rng(1);
-  for (char& c : noise) c = static_cast<char>(rng.uniform() * 256);
+  for (char& c : noise) c = static_cast<char>(static_cast<uint8_t>(rng.uniform() * 256));  // a byte, then its char
   for (const std::string name : {"random.gguf", "random.bin", "random"}) {
     INFO(name);
     CHECK_THAT(refusal(name, noise),

@@ -3,6 +3,8 @@
 // sum in one fixed order, so a model gives the same tokens and the same logit bits as its float32 copy.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -153,15 +155,66 @@ TEST_CASE("GGUF float16 and bfloat16 matrices are kept as stored, q and k read i
   }
 }
 
-TEST_CASE("a quantized GGUF matrix is widened to float32 when the model loads", "[stored]") {
+TEST_CASE("GGUF Q8_0 matrices are kept as stored, the other block types requantized to Q8_0", "[stored]") {
   const core::LlamaConfig c = core::preset_config("seed-tiny");
-  test::TempDir dir("stored-q");
-  const std::string path = dir.file("m.gguf");
-  test::GgufModelOptions options;
-  options.types = test::all_matrices(static_cast<uint32_t>(core::GgmlType::Q8_0));
-  test::write_gguf_model(path, c, core::random_weights(c, 2), options);
-  const core::LlamaModel loaded = core::load_model(core::resolve_model(path), 0, false);
-  for (const core::GgmlType t : matrix_types(loaded.weights())) CHECK(t == core::GgmlType::F32);
+  for (const core::GgmlType type : {core::GgmlType::Q8_0, core::GgmlType::Q4_0, core::GgmlType::Q6_K}) {
+    INFO(core::ggml_type_name(static_cast<uint32_t>(type)));
+    test::TempDir dir("stored-q");
+    const std::string path = dir.file("m.gguf");
+    test::GgufModelOptions options;
+    options.types = test::all_matrices(static_cast<uint32_t>(type));
+    test::write_gguf_model(path, c, core::random_weights(c, 2), options);
+    const core::LlamaModel loaded = core::load_model(core::resolve_model(path), 0, false);
+    for (const core::GgmlType t : matrix_types(loaded.weights())) CHECK(t == core::GgmlType::Q8_0);
+    // 34 bytes per 32 weights, and the norms in float32.
+    const int64_t norms = (2 * c.num_hidden_layers + 1) * int64_t{c.hidden_size} * 4;
+    CHECK(loaded.weights().stored_bytes() - norms == (c.parameter_count() * 4 - norms) / 4 / 32 * 34);
+  }
+}
+
+TEST_CASE("a Q8_0 matrix multiplies as ggml's Q8_0 dot product does, the same for any thread count", "[stored]") {
+  // ggml's semantics, in double: the activations quantized per block of 32 (d = max|x| / 127, q = round(x / d)),
+  // each block's integer products scaled by both scales.
+  const int cols = 96, out = 11, rows = 3;
+  core::Matrix x(rows, cols);
+  for (int i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>((i * 53) % 89 - 44) / 29.0f;
+  std::vector<uint8_t> bytes(static_cast<size_t>(out * cols / 32 * 34));
+  for (size_t b = 0; b < bytes.size() / 34; ++b) {
+    const uint16_t d = core::float_to_f16(0.01f + 0.001f * static_cast<float>(b % 7));
+    std::memcpy(&bytes[b * 34], &d, 2);
+    for (int i = 0; i < 32; ++i)
+      bytes[b * 34 + 2 + i] = static_cast<uint8_t>(static_cast<int8_t>((b * 31 + i * 17) % 255 - 127));
+  }
+  const core::WeightMatrix w(core::GgmlType::Q8_0, out, cols, bytes.data(), nullptr);
+  core::ThreadPool one(1);
+  core::Matrix y(rows, out);
+  core::ops::linear(x, w, y, rows, one);
+  for (int r = 0; r < rows; ++r)
+    for (int j = 0; j < out; ++j) {
+      double want = 0, size = 0;
+      for (int b = 0; b < cols / 32; ++b) {
+        const float* v = x.data() + r * cols + b * 32;
+        float amax = 0;
+        for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(v[i]));
+        const float dx = amax / 127.0f, id = dx != 0 ? 1.0f / dx : 0.0f;
+        const uint8_t* block = bytes.data() + (j * cols / 32 + b) * 34;
+        uint16_t dw = 0;
+        std::memcpy(&dw, block, 2);
+        int64_t products = 0;
+        for (int i = 0; i < 32; ++i)
+          products += int64_t{static_cast<int8_t>(block[2 + i])} * static_cast<int64_t>(std::round(v[i] * id));
+        want += double{core::f16_to_f32(dw)} * dx * static_cast<double>(products);
+        size += std::abs(double{core::f16_to_f32(dw)} * dx * static_cast<double>(products));
+      }
+      INFO("row " << r << ", output " << j);
+      CHECK(std::abs(y(r, j) - want) <= 1e-6 * size);
+    }
+  for (const int threads : {2, 3}) {
+    core::ThreadPool pool(threads);
+    core::Matrix z(rows, out);
+    core::ops::linear(x, w, z, rows, pool);
+    CHECK(std::memcmp(z.data(), y.data(), sizeof(float) * static_cast<size_t>(z.size())) == 0);
+  }
 }
 
 TEST_CASE("row reordering composes and rejects a wrong length", "[stored]") {
