@@ -11,6 +11,10 @@
 // per second, the ratio baseline time / kvscope time (above 1: kvscope is faster), and the peak memory of a
 // whole `kvscope generate` process and of a baseline process (wait4's ru_maxrss). Every run's tokens must equal
 // kvscope's single-thread tokens; a mismatch is reported and fails the bench (exit status 1).
+//
+// A third table runs kvscope alone on the same weights stored each way it keeps them (safetensors F32, F16 and
+// BF16 mapped from the file, GGUF Q8_0 mapped, GGUF Q4_K_M-like requantized to Q8_0 at load): the generation's
+// tokens per second on 1 and 2 threads, the file's weight bytes and a `kvscope generate` process's peak memory.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,9 +34,12 @@
 
 #include "core/config.h"
 #include "core/generator.h"
+#include "core/hf_weights.h"
 #include "core/model.h"
 #include "core/model_source.h"
+#include "core/quant.h"
 #include "core/weights.h"
+#include "tests/support/gguf_model_writer.h"
 #include "tests/support/llama2c_writer.h"
 
 using namespace kvscope;
@@ -195,6 +202,75 @@ nlohmann::ordered_json measure(core::LlamaModel& model, const std::string& check
   return section;
 }
 
+// The stories15M weights (untied, as an HF checkpoint is) in every stored form kvscope computes with.
+struct StoredForm {
+  std::string name;
+  std::string path;
+};
+
+std::vector<StoredForm> write_stored_forms(const std::string& dir, const core::LlamaConfig& c) {
+  core::LlamaWeights w = core::random_weights(c, 0);
+  std::vector<StoredForm> forms;
+  for (const core::DType dtype : {core::DType::F32, core::DType::F16, core::DType::BF16}) {
+    const std::string path = dir + "/stories15m-" + core::dtype_name(dtype);
+    core::save_hf_weights(path, c, w, dtype);
+    forms.push_back({std::string("safetensors ") + core::dtype_name(dtype), path});
+  }
+  test::GgufModelOptions q8;
+  q8.types = test::all_matrices(static_cast<uint32_t>(core::GgmlType::Q8_0));
+  forms.push_back({"GGUF Q8_0", dir + "/stories15m-Q8_0.gguf"});
+  test::write_gguf_model(forms.back().path, c, w, q8);
+  test::GgufModelOptions q4;
+  q4.types = test::q4_k_m_like(c);
+  forms.push_back({"GGUF Q4_K_M-like (as Q8_0)", dir + "/stories15m-Q4_K_M.gguf"});
+  test::write_gguf_model(forms.back().path, c, w, q4);
+  return forms;
+}
+
+// The bytes of a model file's weights: the file less its header (safetensors: the 8-byte length and the JSON).
+double weight_mib(const StoredForm& form) {
+  if (fs::is_directory(form.path)) {
+    const fs::path file = fs::path(form.path) / "model.safetensors";
+    std::ifstream in(file, std::ios::binary);
+    uint64_t header = 0;
+    in.read(reinterpret_cast<char*>(&header), sizeof header);
+    return static_cast<double>(fs::file_size(file) - 8 - header) / (1024.0 * 1024.0);
+  }
+  return static_cast<double>(fs::file_size(form.path)) / (1024.0 * 1024.0);
+}
+
+nlohmann::ordered_json measure_forms(const std::vector<StoredForm>& forms, int runs) {
+  std::printf("
+kvscope by stored form: 256 positions from a 5-token prompt
+%-28s %10s %12s %12s %10s %10s
+",
+              "weights", "file MiB", "tok/s 1T", "tok/s 2T", "peak MiB", "peak/file");
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  const int positions = static_cast<int>(kPrompt.size()) + kNewTokens - 1;
+  for (const StoredForm& form : forms) {
+    core::LlamaModel model = core::load_model(core::resolve_model(form.path), 0, false);
+    std::vector<double> seconds[2];
+    for (int r = 0; r < runs; ++r)
+      for (const int threads : {1, 2})
+        seconds[threads - 1].push_back(run_kvscope(model, threads, kPrompt, kNewTokens).seconds);
+    const Measured process = run_process({KVSCOPE_CLI, "generate", "--model", form.path, "--ids", ids_text(kPrompt),
+                                          "--new-tokens", std::to_string(kNewTokens), "--threads", "1"});
+    const double file = weight_mib(form);
+    const double one = positions / median(seconds[0]), two = positions / median(seconds[1]);
+    std::printf(
+        "%-28s %10.1f %12.1f %12.1f %10.1f %9.2fx
+        ", form.name.c_str(), file, one, two, process.peak_mib,
+        process.peak_mib /
+        file);
+    out.push_back({{"weights", form.name},
+                   {"file_weight_mib", file},
+                   {"tokens_per_second_1_thread", one},
+                   {"tokens_per_second_2_threads", two},
+                   {"peak_mib", process.peak_mib}});
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -230,6 +306,9 @@ int main(int argc, char** argv) {
                                  kNewTokens, runs, identical);
   report["prefill"] = measure(model, checkpoint, "prefill: a 128-token prompt, then 1 token", long_prompt, 1, runs,
                               identical);
+  core::LlamaConfig untied = c;
+  untied.tie_word_embeddings = false;
+  report["stored_forms"] = measure_forms(write_stored_forms(dir, untied), runs);
   report["tokens_identical"] = identical;
   if (!json_path.empty()) std::ofstream(json_path) << report.dump(1) << "\n";
   if (!identical) std::cerr << "bench_decode: FAILED: the tokens differ\n";

@@ -32,7 +32,6 @@ class WeightMatrix {
   GgmlType type() const { return type_; }
   int64_t rows() const { return rows_; }
   int64_t cols() const { return cols_; }
-  bool empty() const { return rows_ == 0; }
   int64_t stored_bytes() const { return rows_ * row_bytes_; }
 
   // Row r's bytes (after any reordering).
