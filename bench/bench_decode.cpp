@@ -240,10 +240,7 @@ double weight_mib(const StoredForm& form) {
 }
 
 nlohmann::ordered_json measure_forms(const std::vector<StoredForm>& forms, int runs) {
-  std::printf("
-kvscope by stored form: 256 positions from a 5-token prompt
-%-28s %10s %12s %12s %10s %10s
-",
+  std::printf("\nkvscope by stored form: 256 positions from a 5-token prompt\n%-28s %10s %12s %12s %10s %10s\n",
               "weights", "file MiB", "tok/s 1T", "tok/s 2T", "peak MiB", "peak/file");
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   const int positions = static_cast<int>(kPrompt.size()) + kNewTokens - 1;
@@ -257,11 +254,8 @@ kvscope by stored form: 256 positions from a 5-token prompt
                                           "--new-tokens", std::to_string(kNewTokens), "--threads", "1"});
     const double file = weight_mib(form);
     const double one = positions / median(seconds[0]), two = positions / median(seconds[1]);
-    std::printf(
-        "%-28s %10.1f %12.1f %12.1f %10.1f %9.2fx
-        ", form.name.c_str(), file, one, two, process.peak_mib,
-        process.peak_mib /
-        file);
+    std::printf("%-28s %10.1f %12.1f %12.1f %10.1f %9.2fx\n", form.name.c_str(), file, one, two, process.peak_mib,
+                process.peak_mib / file);
     out.push_back({{"weights", form.name},
                    {"file_weight_mib", file},
                    {"tokens_per_second_1_thread", one},

@@ -561,6 +561,16 @@ std::span<const uint8_t> GgufFile::data(const GgufTensorInfo& tensor) const {
   return {map_ + data_start_ + tensor.offset, static_cast<size_t>(bytes)};
 }
 
+void GgufFile::release(const GgufTensorInfo& tensor) const {
+  const std::span<const uint8_t> bytes = data(tensor);
+  if (bytes.empty()) return;
+  // Widened to whole pages: a page shared with a neighbour still in use is faulted back in from the cache.
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto first = reinterpret_cast<uintptr_t>(bytes.data()) & ~(page - 1);
+  const auto last = reinterpret_cast<uintptr_t>(bytes.data() + bytes.size());
+  ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);  // advice: a failure changes nothing
+}
+
 // ---- metadata ----
 
 const GgufValue* GgufFile::find_value(std::string_view key) const {

@@ -129,6 +129,9 @@ class GgufFile {
   // The tensor's bytes inside the map (aligned as the file's alignment is, relative to the file start).
   // Throws GgufError naming the tensor when `tensor` does not lie within this file's data section.
   std::span<const uint8_t> data(const GgufTensorInfo& tensor) const;
+  // A hint that `tensor`'s bytes will not be read again soon (its copy is what the model uses): the pages leave
+  // this process's resident memory and stay in the kernel's page cache. Reading them later still works.
+  void release(const GgufTensorInfo& tensor) const;
 
   // ---- metadata ----
   const GgufValue* find_value(std::string_view key) const;  // nullptr when absent

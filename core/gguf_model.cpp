@@ -155,6 +155,7 @@ ModelWeights gguf_model_weights(std::shared_ptr<const GgufFile> file, const Llam
     } else {
       m = WeightMatrix::requantized_q8_0(t.type, rows, cols, file->data(t).data());
     }
+    if (!as_stored || !WeightMatrix::kept_as_stored(t.type)) file->release(t);  // the copy is what is used
     if (hf_name.ends_with(".self_attn.q_proj.weight"))
       m.reorder_rows(rotary_order_from_interleaved(rows, config.num_attention_heads));
     else if (hf_name.ends_with(".self_attn.k_proj.weight"))

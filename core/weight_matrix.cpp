@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/safetensors.h"  // float_to_f16
+#include "core/thread_pool.h"
 
 namespace kvscope::core {
 
@@ -25,20 +26,25 @@ bool WeightMatrix::kept_as_stored(uint32_t type) {
 WeightMatrix WeightMatrix::requantized_q8_0(uint32_t type, int64_t rows, int64_t cols, const uint8_t* data) {
   const int64_t in_row = tensor_bytes(type, cols), out_row = tensor_bytes(static_cast<uint32_t>(GgmlType::Q8_0), cols);
   auto bytes = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(rows * out_row));
-  std::vector<float> row(static_cast<size_t>(cols));
-  for (int64_t r = 0; r < rows; ++r) {
-    dequantize(type, data + r * in_row, cols, row.data());
-    uint8_t* out = bytes->data() + r * out_row;
-    for (int64_t b = 0; b < cols / 32; ++b, out += 34) {
-      const float* x = row.data() + b * 32;
-      float amax = 0;
-      for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[i]));
-      const float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-      const uint16_t d16 = float_to_f16(d);
-      std::memcpy(out, &d16, 2);
-      for (int i = 0; i < 32; ++i) out[2 + i] = static_cast<uint8_t>(static_cast<int8_t>(std::round(x[i] * id)));
+  // Rows are independent: a large file's conversion is split across the cores, each taking a fixed range.
+  ThreadPool pool(rows >= 256 ? available_cores() : 1);
+  pool.run([&](int part) {
+    std::vector<float> row(static_cast<size_t>(cols));
+    const int64_t last = ThreadPool::begin(rows, part + 1, pool.size());
+    for (int64_t r = ThreadPool::begin(rows, part, pool.size()); r < last; ++r) {
+      dequantize(type, data + r * in_row, cols, row.data());
+      uint8_t* out = bytes->data() + r * out_row;
+      for (int64_t b = 0; b < cols / 32; ++b, out += 34) {
+        const float* x = row.data() + b * 32;
+        float amax = 0;
+        for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[i]));
+        const float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+        const uint16_t d16 = float_to_f16(d);
+        std::memcpy(out, &d16, 2);
+        for (int i = 0; i < 32; ++i) out[2 + i] = static_cast<uint8_t>(static_cast<int8_t>(std::round(x[i] * id)));
+      }
     }
-  }
+  });
   const uint8_t* p = bytes->data();
   return WeightMatrix(GgmlType::Q8_0, rows, cols, p, std::move(bytes));
 }
