@@ -207,7 +207,7 @@ std::unique_ptr<Tokenizer> load_hf_tokenizer_json(const std::filesystem::path& p
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // a syntax error, or a number such as 1e888 that no double holds
     std::string what = e.what();
     for (char& c : what) {
       if (c == '\n') c = ' ';

@@ -52,6 +52,9 @@ TEST_CASE("tokenizer.json with a JSON syntax error, or not a BPE tokenizer") {
   CHECK_THAT(error_of(write(dir, "tokenizer.json", R"({"model": {"type": "BPE", "vocab": {"a": 0,}}})")),
              Catch::Contains("not valid JSON") && Catch::Contains("line 1"));
   CHECK_THAT(error_of(write(dir, "t.json", "{\"model\": \n")), Catch::Contains("not valid JSON"));
+  // Found by fuzz_tokenizer_json: a number too large for a double was the JSON library's own exception.
+  CHECK_THAT(error_of(write(dir, "big.json", "[4444444.8888e888]")),
+             Catch::Contains("big.json") && Catch::Contains("not valid JSON") && Catch::Contains("number overflow"));
   CHECK_THAT(error_of(write(dir, "wp.json", R"({"model": {"type": "WordPiece", "vocab": {"a": 0}}})")),
              Catch::Contains("model type \"WordPiece\" is not supported"));
   CHECK_THAT(error_of(write(dir, "u.json", R"({"model": {"type": "Unigram", "vocab": [["a", 0.0]]}})")),
