@@ -713,14 +713,14 @@ int measure(const Options& o, const Plan& plan, const fs::path& path) {
       type_counts["F32"], 8.0 * static_cast<double>(plan.file_size) / static_cast<double>(want.parameter_count()));
   std::printf("load (%s page cache)\n", o.cold ? "cold" : "warm");
   std::printf("  resolve_model          %8.3f s   (header, metadata, config)\n", resolve_s);
-  std::printf("  load_model             %8.3f s   (map, dequantize to float32, un-permute Q/K)\n", load_s);
+  std::printf("  load_model             %8.3f s   (map, requantize to Q8_0, Q/K in HF order)\n", load_s);
   std::printf("  total                  %8.3f s   (load_model CPU: user %.1f s, system %.1f s; %ld page faults)\n",
               total_load_s, cpu1.user_s - cpu0.user_s, cpu1.sys_s - cpu0.sys_s, cpu1.minflt - cpu0.minflt);
   std::printf("memory (this process only; the file was not generated here)\n");
   print_memory("before load", before);
   print_memory("after load", after_load);
   print_memory("after decode", after_decode);
-  std::printf("  float32 weights        %7.0f MiB (%lld parameters)\n",
+  std::printf("  float32 would take     %7.0f MiB (%lld parameters)\n",
               static_cast<double>(want.parameter_count()) * 4 / (1 << 20),
               static_cast<long long>(want.parameter_count()));
   std::printf("decode (untraced, greedy, cached)\n");

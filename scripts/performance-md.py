@@ -25,7 +25,7 @@ def medians(core):
     """Google Benchmark's median aggregates (or the plain runs when there was one repetition), by name."""
     out = {}
     for b in core.get("benchmarks", []):
-        name = b["run_name"] if "run_name" in b else b["name"]
+        name = (b["run_name"] if "run_name" in b else b["name"]).split("/")[0]  # without "/min_time:1.000"
         if b.get("aggregate_name") == "median" or ("aggregate_name" not in b and name not in out):
             out[name] = b
     return out
@@ -81,7 +81,8 @@ def trace_section(core):
 
 def gguf_1b_section(g):
     lines = ["## A 1.1B model (TinyLlama shape, random weights, Q4_K_M-like GGUF)", "",
-             f"`scripts/bench-gguf-1b`: {g['file']['mib']:.0f} MiB file; page cache {g['load']['page_cache']}.", "",
+             f"`scripts/bench-gguf-1b`: {g['file']['mib']:.0f} MiB file; page cache {g['load']['page_cache']}; "
+             "Q4_K and Q6_K requantized to Q8_0 at load; decode on the default thread count (every core).", "",
              "| load s | peak RSS after load MiB | prefill tokens/s | decode tokens/s |", "|---:|---:|---:|---:|"]
     mem = g["memory"]["after_load"]
     peak = mem.get("peak_rss_mib", mem.get("vm_hwm_mib", 0))
