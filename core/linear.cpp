@@ -128,23 +128,27 @@ void dot2(const float* x0, const float* x1, const uint8_t* w, int64_t n, float& 
   out1 = s1;
 }
 
+// fn(j) for every output feature j (row of the weights), each thread taking a fixed range for every token: a
+// weight row is read from memory once per pass and reused from cache for all the tokens.
+template <typename Fn>
+void for_outputs(ThreadPool& pool, int64_t outputs, const Fn& fn) {
+  pool.run([&](int part) {
+    const int64_t last = ThreadPool::begin(outputs, part + 1, pool.size());
+    for (int64_t j = ThreadPool::begin(outputs, part, pool.size()); j < last; ++j) fn(j);
+  });
+}
+
 template <typename W>
 void linear_as(const Matrix& x, const WeightMatrix& w, Matrix& y, int rows, ThreadPool& pool) {
-  const int64_t n = w.cols(), outputs = w.rows(), xs = x.cols(), stride = y.cols();
+  const int64_t n = w.cols(), xs = x.cols(), stride = y.cols();
   const float* xd = x.data();
   float* yd = y.data();
-  // Each thread takes a fixed range of output features (rows of w) for every token: a weight row is read
-  // from memory once per pass and reused from cache for all the tokens.
-  pool.run([&](int part) {
-    const int64_t first = ThreadPool::begin(outputs, part, pool.size());
-    const int64_t last = ThreadPool::begin(outputs, part + 1, pool.size());
-    for (int64_t j = first; j < last; ++j) {
-      const uint8_t* wj = w.row_data(j);
-      int r = 0;
-      for (; r + 2 <= rows; r += 2)
-        dot2<W>(xd + r * xs, xd + (r + 1) * xs, wj, n, yd[r * stride + j], yd[(r + 1) * stride + j]);
-      if (r < rows) yd[r * stride + j] = dot_as<W>(xd + r * xs, wj, n);
-    }
+  for_outputs(pool, w.rows(), [&](int64_t j) {
+    const uint8_t* wj = w.row_data(j);
+    int r = 0;
+    for (; r + 2 <= rows; r += 2)
+      dot2<W>(xd + r * xs, xd + (r + 1) * xs, wj, n, yd[r * stride + j], yd[(r + 1) * stride + j]);
+    if (r < rows) yd[r * stride + j] = dot_as<W>(xd + r * xs, wj, n);
   });
 }
 
@@ -215,20 +219,16 @@ float dot_q8_0(const uint8_t* w, const float* xscale, const int8_t* xq, int64_t 
 }
 
 void linear_q8_0(const Matrix& x, const WeightMatrix& w, Matrix& y, int rows, ThreadPool& pool) {
-  const int64_t n = w.cols(), outputs = w.rows(), stride = y.cols(), blocks = n / kQ8Block;
+  const int64_t n = w.cols(), stride = y.cols(), blocks = n / kQ8Block;
   // One buffer per calling thread (two models may run at once); the workers read the caller's through `xq`.
   static thread_local QuantizedRows quantized;
   QuantizedRows& xq = quantized;
   quantize_rows(x, rows, n, xq);
   float* yd = y.data();
-  pool.run([&](int part) {
-    const int64_t first = ThreadPool::begin(outputs, part, pool.size());
-    const int64_t last = ThreadPool::begin(outputs, part + 1, pool.size());
-    for (int64_t j = first; j < last; ++j) {
-      const uint8_t* wj = w.row_data(j);
-      for (int r = 0; r < rows; ++r)
-        yd[r * stride + j] = dot_q8_0(wj, xq.scale.data() + r * blocks, xq.q.data() + r * n, blocks);
-    }
+  for_outputs(pool, w.rows(), [&](int64_t j) {
+    const uint8_t* wj = w.row_data(j);
+    for (int r = 0; r < rows; ++r)
+      yd[r * stride + j] = dot_q8_0(wj, xq.scale.data() + r * blocks, xq.q.data() + r * n, blocks);
   });
 }
 

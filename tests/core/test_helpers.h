@@ -1,9 +1,11 @@
 #pragma once
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "app/common/recording.h"
 #include "core/config.h"
+#include "core/generator.h"
 #include "core/model.h"
 
 // A config small enough for the naive reference, with what the caller overrides.
@@ -49,4 +51,29 @@ inline Recorded record(kvscope::core::LlamaModel& model, std::vector<std::vector
   r.sequences = gen.generator().sequences();
   r.run = gen.take_run();
   return r;
+}
+
+// A generation's tokens and every step's last logits of every sequence, in order: what "the same result" compares.
+struct Outcome {
+  std::vector<std::vector<int32_t>> sequences;
+  std::vector<float> logits;
+};
+
+inline Outcome generate_outcome(kvscope::core::LlamaModel& model, const std::vector<std::vector<int32_t>>& prompts,
+                                kvscope::core::GenerationOptions options) {
+  kvscope::core::Generator gen(model, prompts, options, nullptr);
+  Outcome out;
+  while (!gen.done()) {
+    gen.step();
+    for (int b = 0; b < static_cast<int>(prompts.size()); ++b) {
+      const auto row = model.last_logits(b);
+      out.logits.insert(out.logits.end(), row.begin(), row.end());
+    }
+  }
+  out.sequences = gen.sequences();
+  return out;
+}
+
+inline bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }

@@ -20,6 +20,7 @@
 #include "core/quant.h"
 #include "core/safetensors.h"
 #include "core/weight_matrix.h"
+#include "tests/core/test_helpers.h"
 #include "tests/support/gguf_model_writer.h"
 #include "tests/support/temp_dir.h"
 
@@ -27,30 +28,11 @@ using namespace kvscope;
 
 namespace {
 
-struct Outcome {
-  std::vector<std::vector<int32_t>> sequences;
-  std::vector<float> logits;  // every step's last logits of every sequence, in order
-};
-
 Outcome generate(core::LlamaModel& model, core::CacheMode mode) {
   core::GenerationOptions options;
   options.mode = mode;
   options.new_tokens = 5;
-  core::Generator gen(model, {{5, 17, 33, 2, 9}, {8, 1, 90, 3, 12}}, options, nullptr);
-  Outcome out;
-  while (!gen.done()) {
-    gen.step();
-    for (int b = 0; b < 2; ++b) {
-      const auto row = model.last_logits(b);
-      out.logits.insert(out.logits.end(), row.begin(), row.end());
-    }
-  }
-  out.sequences = gen.sequences();
-  return out;
-}
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  return generate_outcome(model, {{5, 17, 33, 2, 9}, {8, 1, 90, 3, 12}}, options);
 }
 
 // Sizes with scalar tails in every kernel (100 = 3 * 32 + 4, 229 = 7 * 32 + 5) and grouped-query attention.

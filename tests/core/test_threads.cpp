@@ -10,36 +10,18 @@
 #include "core/ops.h"
 #include "core/thread_pool.h"
 #include "core/weights.h"
+#include "tests/core/test_helpers.h"
 
 using namespace kvscope;
 
 namespace {
-
-struct Outcome {
-  std::vector<std::vector<int32_t>> sequences;
-  std::vector<float> logits;  // every step's last logits of every sequence, in order
-};
 
 Outcome generate(core::LlamaModel& model, core::CacheMode mode) {
   core::GenerationOptions options;
   options.mode = mode;
   options.prefill = core::PrefillScheme::All;
   options.new_tokens = 6;
-  core::Generator gen(model, {{5, 17, 33, 2, 9, 61, 40}, {8, 8, 1, 90, 3, 3, 12}}, options, nullptr);
-  Outcome out;
-  while (!gen.done()) {
-    gen.step();
-    for (int b = 0; b < 2; ++b) {
-      const auto row = model.last_logits(b);
-      out.logits.insert(out.logits.end(), row.begin(), row.end());
-    }
-  }
-  out.sequences = gen.sequences();
-  return out;
-}
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  return generate_outcome(model, {{5, 17, 33, 2, 9, 61, 40}, {8, 8, 1, 90, 3, 3, 12}}, options);
 }
 
 }  // namespace
