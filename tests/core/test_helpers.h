@@ -24,6 +24,20 @@ inline kvscope::core::LlamaConfig small_config(int heads = 4, int kv_heads = 4) 
   return c;
 }
 
+// Sizes that are not multiples of the kernels' blocks or of a thread count: 100 = 3 * 32 + 4 and 229 = 7 * 32 + 5
+// leave scalar tails in every kernel; heads of 26 make q 104 wide, with grouped-query attention (4 heads, 2 kv
+// heads); 101 vocabulary rows split unevenly.
+inline kvscope::core::LlamaConfig odd_sizes_config() {
+  kvscope::core::LlamaConfig c = kvscope::core::preset_config("seed-tiny");
+  c.hidden_size = 100;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 2;
+  c.head_dim = 26;
+  c.intermediate_size = 229;
+  c.vocab_size = 101;
+  return c;
+}
+
 // Random weights with sharp attention: q and k scaled so that scores are O(1) and RoPE, theta and the
 // GQA head mapping move the logits far beyond float noise (with std 0.02 alone attention is nearly uniform).
 inline kvscope::core::LlamaWeights sharp_weights(const kvscope::core::LlamaConfig& c, uint64_t seed) {

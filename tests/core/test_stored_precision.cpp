@@ -35,18 +35,6 @@ Outcome generate(core::LlamaModel& model, core::CacheMode mode) {
   return generate_outcome(model, {{5, 17, 33, 2, 9}, {8, 1, 90, 3, 12}}, options);
 }
 
-// Sizes with scalar tails in every kernel (100 = 3 * 32 + 4, 229 = 7 * 32 + 5) and grouped-query attention.
-core::LlamaConfig odd_config() {
-  core::LlamaConfig c = core::preset_config("seed-tiny");
-  c.hidden_size = 100;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 26;
-  c.intermediate_size = 229;
-  c.vocab_size = 101;
-  return c;
-}
-
 // Every matrix of the model, with the type it is kept as.
 std::vector<core::GgmlType> matrix_types(const core::ModelWeights& w) {
   std::vector<core::GgmlType> out;
@@ -88,7 +76,7 @@ TEST_CASE("a float16 or bfloat16 matrix multiplies to the same bits as its float
 }
 
 TEST_CASE("safetensors weights are kept as stored and give the float32 copy's tokens and logit bits", "[stored]") {
-  const core::LlamaConfig c = odd_config();
+  const core::LlamaConfig c = odd_sizes_config();
   for (const core::DType dtype : {core::DType::F32, core::DType::F16, core::DType::BF16}) {
     INFO(core::dtype_name(dtype));
     test::TempDir dir("stored");
@@ -115,7 +103,7 @@ TEST_CASE("safetensors weights are kept as stored and give the float32 copy's to
 }
 
 TEST_CASE("GGUF float16 and bfloat16 matrices are kept as stored, q and k read in HF's row order", "[stored]") {
-  const core::LlamaConfig c = odd_config();
+  const core::LlamaConfig c = odd_sizes_config();
   const core::LlamaWeights w = core::random_weights(c, 9);
   for (const core::GgmlType type : {core::GgmlType::F32, core::GgmlType::F16, core::GgmlType::BF16}) {
     INFO(core::ggml_type_name(static_cast<uint32_t>(type)));

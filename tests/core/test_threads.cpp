@@ -27,15 +27,7 @@ Outcome generate(core::LlamaModel& model, core::CacheMode mode) {
 }  // namespace
 
 TEST_CASE("tokens and logits are bitwise identical for 1, 2 and 3 threads, cached and uncached", "[threads]") {
-  // Sizes that are not multiples of the kernels' blocks or of the thread count: 100 = 3 * 32 + 4 and
-  // 229 = 7 * 32 + 5 leave scalar tails; heads of 26 make q 104 wide; 101 vocabulary rows split unevenly.
-  core::LlamaConfig c = core::preset_config("seed-tiny");
-  c.hidden_size = 100;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 26;
-  c.intermediate_size = 229;
-  c.vocab_size = 101;
+  const core::LlamaConfig c = odd_sizes_config();
   core::LlamaModel model(c, core::random_weights(c, 11));
   for (const core::CacheMode mode : {core::CacheMode::Cached, core::CacheMode::Uncached}) {
     INFO((mode == core::CacheMode::Cached ? "cached" : "uncached"));
