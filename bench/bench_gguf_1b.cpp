@@ -32,6 +32,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -445,7 +446,7 @@ void expect(bool ok, const std::string& what) {
   if (!ok) failures.push_back(what);
 }
 
-std::string shape_text(const std::vector<int64_t>& s) {
+std::string shape_text(std::span<const int64_t> s) {
   std::string out = "[";
   for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
   return out + "]";
@@ -513,12 +514,12 @@ int check_trace(const trace::Run& run, const core::LlamaConfig& c, const std::st
     std::map<std::string, int> seen;
     for (int i = step.first_event; i < step.end_event; ++i) {
       const trace::Event& e = run.events[static_cast<size_t>(i)];
-      const auto it = want.find(e.key);
+      const auto it = want.find(std::string(e.key));
       if (it == want.end()) continue;
-      ++seen[e.key];
+      ++seen[std::string(e.key)];
       ++checked;
-      expect(e.shape == it->second.first, at + " layer " + std::to_string(e.layer) + ": " + e.name + " (" + e.key +
-                                              ") is " + shape_text(e.shape) + ", expected " +
+      expect(e.shape == it->second.first, at + " layer " + std::to_string(e.layer) + ": " + std::string(e.name) + " (" +
+                                              std::string(e.key) + ") is " + shape_text(e.shape) + ", expected " +
                                               shape_text(it->second.first));
     }
     for (const auto& [key, expected] : want)
@@ -685,8 +686,8 @@ int measure(const Options& o, const Plan& plan, const fs::path& path) {
   for (size_t i = 0; i < std::min(shapes.run().events.size(), real.run().events.size()); ++i) {
     const trace::Event &a = shapes.run().events[i], &b = real.run().events[i];
     if (a.name != b.name || a.shape != b.shape) {
-      expect(false, "event " + std::to_string(i) + ": meta " + a.name + " " + shape_text(a.shape) + ", traced " +
-                        b.name + " " + shape_text(b.shape));
+      expect(false, "event " + std::to_string(i) + ": meta " + std::string(a.name) + " " + shape_text(a.shape) +
+                        ", traced " + std::string(b.name) + " " + shape_text(b.shape));
       break;
     }
   }
@@ -699,7 +700,8 @@ int measure(const Options& o, const Plan& plan, const fs::path& path) {
   if (o.print_shapes) {
     for (const trace::Event& e : shapes.run().events)
       if (e.layer <= 0)
-        std::printf("  step %d layer %2d %-36s %s\n", e.step, e.layer, e.name.c_str(), shape_text(e.shape).c_str());
+        std::printf("  step %d layer %2d %-36s %s\n", e.step, e.layer, std::string(e.name).c_str(),
+                    shape_text(e.shape).c_str());
   }
 
   // ---- report ----

@@ -47,7 +47,8 @@ std::vector<ShapeDifference> shape_differences(const Run& cached, const StepReco
   std::vector<ShapeDifference> out;
   for (const Event* e : step_tensors(cached, c)) {
     auto it = theirs.find(e->key);
-    if (it != theirs.end() && it->second->shape != e->shape) out.push_back({e->key, e->shape, it->second->shape});
+    if (it != theirs.end() && it->second->shape != e->shape)
+      out.push_back({std::string(e->key), e->shape, it->second->shape});
   }
   return out;
 }

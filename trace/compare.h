@@ -25,7 +25,7 @@ struct ModeWork {
 
 struct ShapeDifference {
   std::string key;  // the tensor's phase-independent key, so a prefill step compares with a full pass
-  std::vector<int64_t> cached, uncached;
+  Shape cached, uncached;
 };
 
 struct TokenComparison {

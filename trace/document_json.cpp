@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "trace/event_fields.h"
+#include "trace/event_values.h"
 #include "trace/text_format.h"
 
 namespace kvscope::trace {
@@ -83,7 +84,7 @@ void check_steps(const Run& run) {
 
 bool added_in_version_2(std::string_view field) { return field == "key" || field == "role"; }
 
-Event event_from_json(const json& j, int schema_version) {
+Event event_from_json(const json& j, int schema_version, StringPool& strings) {
   Event e;
   for (const EventField& f : event_fields()) {
     auto it = j.find(f.key);
@@ -93,11 +94,11 @@ Event event_from_json(const json& j, int schema_version) {
       if (required) throw std::runtime_error(std::string("missing field '") + f.key + "'");
       continue;
     }
-    f.read(*it, e);
+    f.read(*it, e, strings);
   }
   if (schema_version == 1) {
     const auto known = classify(e.phase, e.name);
-    e.key = known ? std::string(known->key) : e.name;
+    e.key = known ? known->key : e.name;
     e.role = known ? known->role : Role::Intermediate;
   }
   return e;
@@ -118,7 +119,9 @@ ojson document_to_json(const Document& doc) {
     ojson steps = ojson::array();
     for (const StepRecord& s : run.steps) steps.push_back(step_to_json(s));
     ojson events = ojson::array();
-    for (const Event& e : run.events) {
+    Event rebuilt;
+    for (const Event& stored : run.events) {
+      const Event& e = stored.values_from_inputs ? (rebuilt = with_values(run, stored)) : stored;
       ojson je = ojson::object();
       for (const EventField& f : event_fields())
         if (f.present(e)) je[f.key] = f.write(e);
@@ -201,7 +204,7 @@ Document document_from_json(const json& j) {
       const json& events = jr.at("events");
       for (size_t i = 0; i < events.size(); ++i) {
         where = "runs[" + std::to_string(r) + "].events[" + std::to_string(i) + "]";
-        run.events.push_back(event_from_json(events[i], doc.schema_version));
+        run.events.push_back(event_from_json(events[i], doc.schema_version, *run.strings));
         const Event& e = run.events.back();
         if (e.id != static_cast<int>(i)) throw std::runtime_error("id " + std::to_string(e.id) + " is not its index");
         for (int input : e.inputs)
@@ -248,7 +251,10 @@ std::string document_to_text(const Document& doc) {
     for (const StepRecord& s : run.steps) {
       out += "step " + std::to_string(s.step) + " (" + std::string(phase_name(s.phase)) + ", " +
              std::to_string(s.tokens_in) + " tokens in, cache " + std::to_string(s.cache_len) + ")\n";
-      for (int i = s.first_event; i < s.end_event; ++i) out += "  " + event_to_text(run.events[i]) + "\n";
+      for (int i = s.first_event; i < s.end_event; ++i) {
+        const Event& e = run.events[i];
+        out += "  " + event_to_text(e.values_from_inputs ? with_values(run, e) : e) + "\n";
+      }
     }
   }
   return out;

@@ -1,6 +1,7 @@
 #pragma once
 // One trace event per intermediate tensor, and the runs and documents that hold them.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -11,7 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "trace/axis.h"
+#include "trace/huge_page_allocator.h"
 #include "trace/op.h"
+#include "trace/small_vector.h"
+#include "trace/string_pool.h"
 #include "trace/tensor_names.h"
 #include "trace/tensor_view.h"
 
@@ -38,25 +42,39 @@ struct Stats {
   int64_t nonfinite = 0;
 };
 
+constexpr int kMaxInputs = 4;
+using Shape = SmallVector<int64_t, kMaxRank>;
+using AxisLabels = SmallVector<std::string_view, kMaxRank>;
+using Inputs = SmallVector<int, kMaxInputs>;
+
+// An event's values_of.
+inline constexpr std::string_view kAllValues = "all";
+inline constexpr std::string_view kLastRowValues = "last_row";
+
+// Every text field is a view: of the naming table's strings for a recorded event, of its run's string pool for
+// one read from a file or built by hand. So recording an event allocates nothing.
 struct Event {
   int id = -1;
-  std::string name;
-  std::string key;  // the same for every phase: "query_states" for "prefill_query_states" too
+  std::string_view name;
+  std::string_view key;  // the same for every phase: "query_states" for "prefill_query_states" too
   Role role = Role::Intermediate;
-  std::vector<int64_t> shape;
-  std::vector<std::string> dims;     // English label per axis
-  std::vector<std::string> dims_zh;  // the seed's Chinese label per axis
-  int layer = -1;                    // -1 outside the decoder layers
+  Shape shape;
+  AxisLabels dims;     // English label per axis
+  AxisLabels dims_zh;  // the seed's Chinese label per axis
+  int layer = -1;      // -1 outside the decoder layers
   int step = 0;
   Phase phase = Phase::Prefill;
   Op op = Op::Input;
-  std::vector<int> inputs;  // ids of the events this tensor was computed from
+  Inputs inputs;  // ids of the events this tensor was computed from
   DType dtype = DType::Float32;
   std::optional<Stats> stats;
   // Row-major values. "all": the whole tensor; "last_row": only the last index of the token axis
   // (the second-to-last axis), kept for logits too large to store whole.
   std::optional<std::vector<float>> values;
-  std::string values_of;
+  // The values are those of the inputs, joined by the op (the cache's history, repeat_kv), and are not stored
+  // again: event_values (trace/event_values.h) rebuilds them.
+  bool values_from_inputs = false;
+  std::string_view values_of;
   std::string text;                 // input_string: the prompt as typed (its shape is empty)
   std::vector<std::string> pieces;  // token ids (input and next_tokens): each id's piece, when a tokenizer is known
 
@@ -104,7 +122,9 @@ struct Run {
   int batch = 1;
   std::vector<int> prompt;  // the first sequence's prompt
   std::vector<StepRecord> steps;
-  std::vector<Event> events;
+  std::vector<Event, HugePageAllocator<Event>> events;
+  // The text of events read from a file or built by hand; copies of a run share it.
+  std::shared_ptr<StringPool> strings = std::make_shared<StringPool>();
 };
 
 // Where a document's weights came from, and how the file stores each one.

@@ -18,8 +18,9 @@ struct EventField {
   const char* key;
   bool (*present)(const Event&);  // optional fields are skipped when absent
   nlohmann::ordered_json (*write)(const Event&);
-  void (*read)(const nlohmann::json&, Event&);  // throws std::runtime_error on a bad value
-  std::string (*text)(const Event&);            // empty: not printed in the text form
+  // Throws std::runtime_error on a bad value; text the event keeps goes into `strings`.
+  void (*read)(const nlohmann::json&, Event&, StringPool& strings);
+  std::string (*text)(const Event&);  // empty: not printed in the text form
 };
 
 std::span<const EventField> event_fields();

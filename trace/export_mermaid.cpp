@@ -72,7 +72,7 @@ struct LoopMarker {
 LoopMarker loop_marker(Writer& w, const GraphPart& part, const PartIds& ids, const GraphEdge& edge, Labels labels) {
   LoopMarker m;
   m.id = w.claim(ids.nodes[edge.from] + "_loop");
-  const std::string& back_to = part.run->events[part.graph->nodes[edge.to].event].name;
+  const std::string back_to(part.run->events[part.graph->nodes[edge.to].event].name);
   m.line = m.id +
            quoted_label({"↺ " + edge_label(edge, labels), (labels == Labels::Zh ? "回到 " : "back to ") + back_to});
   m.edge = edge_line(ids.nodes[edge.from], m.id, "");

@@ -153,11 +153,12 @@ std::vector<int> add_nodes_and_edges(const Run& run, const GraphOptions& options
   for (const Event& e : run.events) {
     if (!selected.count(e.step)) continue;
     if (e.id < 0 || e.id >= static_cast<int>(run.events.size()) || &run.events[e.id] != &e)
-      throw std::invalid_argument("event '" + e.name + "' has id " + std::to_string(e.id) + ", not its index");
+      throw std::invalid_argument("event '" + std::string(e.name) + "' has id " + std::to_string(e.id) +
+                                  ", not its index");
     const int to = node_for(e);
     for (int input : e.inputs) {
       if (input < 0 || input >= e.id)
-        throw std::invalid_argument("event " + std::to_string(e.id) + " ('" + e.name + "') has input " +
+        throw std::invalid_argument("event " + std::to_string(e.id) + " ('" + std::string(e.name) + "') has input " +
                                     std::to_string(input) + ", which is not an earlier event");
       const Event& in = run.events[input];
       const int from = node_for(in);
@@ -213,7 +214,7 @@ void assign_ids(const Run& run, bool fold, Graph& g) {
   std::map<std::string, int> uses;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Event& e = run.events[g.nodes[i].event];
-    base[i] = (!fold && e.layer >= 0 ? "L" + std::to_string(e.layer) + "_" : "") + e.name;
+    base[i] = (!fold && e.layer >= 0 ? "L" + std::to_string(e.layer) + "_" : "") + std::string(e.name);
     ++uses[base[i]];
   }
   std::set<std::string> taken;
@@ -239,11 +240,12 @@ Graph build_graph(const Run& run, const GraphOptions& options) {
 std::string dims_text(const Event& e, Labels labels) { return join(labels == Labels::Zh ? e.dims_zh : e.dims, ", "); }
 
 std::vector<std::string> node_lines(const Event& e, Labels labels) {
-  if (e.role != Role::Text) return {e.name, comma_list(e.shape), dims_text(e, labels)};
+  if (e.role != Role::Text) return {std::string(e.name), comma_list(e.shape), dims_text(e, labels)};
   constexpr size_t kMaxChars = 40;
   size_t end = 0, chars = 0;
   while (end < e.text.size() && chars < kMaxChars) next_code_point(e.text, end), ++chars;
-  return {e.name, "\u201c" + visible_text(e.text.substr(0, end)) + (end < e.text.size() ? "…" : "") + "\u201d"};
+  return {std::string(e.name),
+          "\u201c" + visible_text(e.text.substr(0, end)) + (end < e.text.size() ? "…" : "") + "\u201d"};
 }
 
 std::vector<std::string> export_node_lines(const Event& e, Labels labels) {

@@ -1,48 +1,116 @@
 #include "trace/recorder.h"
 
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <string_view>
 
+#include "trace/event_values.h"
+
 namespace kvscope::trace {
 
-Stats compute_stats(const TensorView& view) {
-  const int64_t n = view.numel();
-  Stats s;
-  if (n == 0) return s;
-  s.min = std::numeric_limits<double>::infinity();
-  s.max = -std::numeric_limits<double>::infinity();
-  double sum = 0, sum_sq = 0;
-  auto add = [&](double x) {
+namespace {
+
+// Sums over the finite values in double; NaNs and infinities are counted apart.
+class Accumulator {
+ public:
+  void add(double x) {
     if (!std::isfinite(x)) {
-      ++s.nonfinite;
+      ++nonfinite_;
       return;
     }
     // The causal mask holds the lowest float; it is a real value, so it counts.
-    s.min = std::min(s.min, x);
-    s.max = std::max(s.max, x);
-    sum += x;
-    sum_sq += x * x;
-  };
-  if (view.rows_walkable()) {
-    view.for_each_row([&](const float* p, int64_t len, int64_t stride) {
-      for (int64_t i = 0; i < len; ++i) add(static_cast<double>(p[i * stride]));
-    });
-  } else {
-    for (int64_t i = 0; i < n; ++i) add(view.at(i));
+    min_ = std::min(min_, x);
+    max_ = std::max(max_, x);
+    sum_ += x;
+    sum_sq_ += x * x;
   }
-  const int64_t finite = n - s.nonfinite;
-  if (finite == 0) {
-    s.min = s.max = 0;
+
+  // A contiguous run, eight floats at a time in vector lanes (fixed lane order: the same sums on every run). A
+  // NaN or an infinity makes the run's sum non-finite, and the run is then added one value at a time.
+  void add_run(const float* p, int64_t n) {
+    using f4 = float __attribute__((vector_size(16)));
+    using d4 = double __attribute__((vector_size(32)));
+    constexpr float inf = std::numeric_limits<float>::infinity();
+    int64_t i = 0;
+    if (n >= 8) {
+      d4 s0{}, s1{}, q0{}, q1{};
+      f4 lo0 = {inf, inf, inf, inf}, lo1 = lo0, hi0 = -lo0, hi1 = -lo0;
+      for (; i + 8 <= n; i += 8) {
+        f4 a, b;
+        std::memcpy(&a, p + i, sizeof a);
+        std::memcpy(&b, p + i + 4, sizeof b);
+        const d4 da = __builtin_convertvector(a, d4), db = __builtin_convertvector(b, d4);
+        s0 += da;
+        s1 += db;
+        q0 += da * da;
+        q1 += db * db;
+        lo0 = a < lo0 ? a : lo0;
+        lo1 = b < lo1 ? b : lo1;
+        hi0 = a > hi0 ? a : hi0;
+        hi1 = b > hi1 ? b : hi1;
+      }
+      const d4 s = s0 + s1, q = q0 + q1;
+      const double sum = (s[0] + s[1]) + (s[2] + s[3]), sum_sq = (q[0] + q[1]) + (q[2] + q[3]);
+      if (std::isfinite(sum) && std::isfinite(sum_sq)) {
+        sum_ += sum;
+        sum_sq_ += sum_sq;
+        for (int l = 0; l < 4; ++l) {
+          min_ = std::min({min_, static_cast<double>(lo0[l]), static_cast<double>(lo1[l])});
+          max_ = std::max({max_, static_cast<double>(hi0[l]), static_cast<double>(hi1[l])});
+        }
+      } else {
+        i = 0;
+      }
+    }
+    for (; i < n; ++i) add(static_cast<double>(p[i]));
+  }
+
+  Stats finish(int64_t n) const {
+    Stats s;
+    s.nonfinite = nonfinite_;
+    const int64_t finite = n - nonfinite_;
+    if (finite == 0) return s;
+    s.min = min_;
+    s.max = max_;
+    s.mean = sum_ / static_cast<double>(finite);
+    s.std = std::sqrt(std::max(0.0, sum_sq_ / static_cast<double>(finite) - s.mean * s.mean));
     return s;
   }
-  s.mean = sum / static_cast<double>(finite);
-  s.std = std::sqrt(std::max(0.0, sum_sq / static_cast<double>(finite) - s.mean * s.mean));
-  return s;
-}
 
-namespace {
+ private:
+  double min_ = std::numeric_limits<double>::infinity(), max_ = -std::numeric_limits<double>::infinity();
+  double sum_ = 0, sum_sq_ = 0;
+  int64_t nonfinite_ = 0;
+};
+
+// Statistics of a view and, when `copy` is set, its values appended to it, in one pass over the tensor.
+Stats scan(const TensorView& view, std::vector<float>* copy) {
+  const int64_t n = view.numel();
+  Accumulator acc;
+  if (copy) copy->reserve(static_cast<size_t>(n));  // not zeroed first: every element is written once
+  if (view.rows_walkable()) {
+    view.for_each_row([&](const float* p, int64_t len, int64_t stride) {
+      if (stride == 1) {
+        acc.add_run(p, len);
+        if (copy) copy->insert(copy->end(), p, p + len);
+        return;
+      }
+      for (int64_t i = 0; i < len; ++i) {
+        acc.add(static_cast<double>(p[i * stride]));
+        if (copy) copy->push_back(p[i * stride]);
+      }
+    });
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      const double x = view.at(i);
+      acc.add(x);
+      if (copy) copy->push_back(static_cast<float>(x));
+    }
+  }
+  return acc.finish(n);
+}
 
 // The last index of the token axis (second-to-last), for every leading index: [.., T, V] -> [.., V].
 std::vector<float> last_rows(const TensorView& view) {
@@ -58,6 +126,8 @@ std::vector<float> last_rows(const TensorView& view) {
 
 }  // namespace
 
+Stats compute_stats(const TensorView& view) { return scan(view, nullptr); }
+
 int Recorder::record(const EventSpec& spec) {
   Event e;
   e.id = static_cast<int>(run_.events.size());
@@ -67,8 +137,8 @@ int Recorder::record(const EventSpec& spec) {
   e.role = role_in(spec.tensor, phase);
   e.shape.assign(spec.view.shape.begin(), spec.view.shape.begin() + spec.view.rank);
   for (int i = 0; i < spec.view.rank; ++i) {
-    e.dims.emplace_back(axis_label_en(spec.axes[i]));
-    e.dims_zh.emplace_back(axis_label_zh(spec.axes[i]));
+    e.dims.push_back(axis_label_en(spec.axes[i]));
+    e.dims_zh.push_back(axis_label_zh(spec.axes[i]));
   }
   e.layer = spec.layer;
   e.step = spec.step;
@@ -78,29 +148,23 @@ int Recorder::record(const EventSpec& spec) {
     if (input >= 0) e.inputs.push_back(input);
   e.dtype = e.role == Role::Text ? DType::Text : spec.view.is_integer() ? DType::Int32 : DType::Float32;
   const TensorView& v = spec.view;
-  if (v.has_values()) {
-    if (options_.stats || options_.values) e.stats = compute_stats(v);
-    if (options_.values) {
-      const int64_t n = v.numel();
-      if (n <= options_.values_max) {
-        std::vector<float> values;
-        values.reserve(static_cast<size_t>(n));  // not zeroed first: every element is written once
-        if (v.rows_walkable()) {
-          v.for_each_row([&](const float* p, int64_t len, int64_t stride) {
-            if (stride == 1) {
-              values.insert(values.end(), p, p + len);
-            } else {
-              for (int64_t i = 0; i < len; ++i) values.push_back(p[i * stride]);
-            }
-          });
-        } else {
-          for (int64_t i = 0; i < n; ++i) values.push_back(static_cast<float>(v.at(i)));
-        }
-        e.values = std::move(values);
-        e.values_of = "all";
-      } else if (e.role == Role::Logits && v.rank >= 2) {
+  if (v.has_values() && (options_.stats || options_.values)) {
+    const int64_t n = v.numel();
+    if (options_.values && n <= options_.values_max && rebuildable(run_, e.op, e.shape, e.inputs)) {
+      // The cache's history and repeat_kv: their inputs' values already hold every element.
+      e.values_from_inputs = true;
+      e.values_of = kAllValues;
+      e.stats = scan(v, nullptr);
+    } else if (options_.values && n <= options_.values_max) {
+      std::vector<float> values;
+      e.stats = scan(v, &values);
+      e.values = std::move(values);
+      e.values_of = kAllValues;
+    } else {
+      e.stats = scan(v, nullptr);
+      if (options_.values && e.role == Role::Logits && v.rank >= 2) {
         e.values = last_rows(v);
-        e.values_of = "last_row";
+        e.values_of = kLastRowValues;
       }
     }
   }

@@ -5,15 +5,6 @@
 
 namespace kvscope::trace {
 
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out += sep;
-    out += items[i];
-  }
-  return out;
-}
-
 char32_t next_code_point(std::string_view utf8, size_t& i) {
   const auto lead = static_cast<unsigned char>(utf8[i]);
   if (lead < 0x80) {

@@ -6,7 +6,17 @@
 
 namespace kvscope::trace {
 
-std::string join(const std::vector<std::string>& items, std::string_view sep);
+template <typename Strings>
+std::string join(const Strings& items, std::string_view sep) {
+  std::string out;
+  bool first = true;
+  for (const auto& item : items) {
+    if (!first) out += sep;
+    out += item;
+    first = false;
+  }
+  return out;
+}
 
 // The code point that starts at byte `i` of UTF-8 text, moving `i` past it; a sequence cut short by the
 // end of the text ends there.
@@ -25,30 +35,32 @@ std::string visible_piece(std::string_view piece);
 std::string visible_text(std::string_view text);
 
 // "12 81 92" with sep " ".
-template <typename Int>
-std::string join_numbers(const std::vector<Int>& values, std::string_view sep) {
+template <typename Ints>
+std::string join_numbers(const Ints& values, std::string_view sep) {
   std::string out;
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i) out += sep;
-    out += std::to_string(values[i]);
+  bool first = true;
+  for (const auto& value : values) {
+    if (!first) out += sep;
+    out += std::to_string(value);
+    first = false;
   }
   return out;
 }
 
 // The three ways shapes and ids are written.
 // "4, 2, 64": a graph node's shape line, under the tensor's name.
-template <typename Int>
-std::string comma_list(const std::vector<Int>& values) {
+template <typename Ints>
+std::string comma_list(const Ints& values) {
   return join_numbers(values, ", ");
 }
 // "[4, 2, 64]": as Python prints a torch.Size or a list, so in seed 004's log and in messages.
-template <typename Int>
-std::string bracketed_list(const std::vector<Int>& values) {
+template <typename Ints>
+std::string bracketed_list(const Ints& values) {
   return "[" + comma_list(values) + "]";
 }
 // "32x1x100": a shape inside a table cell or a line of the comparison.
-template <typename Int>
-std::string x_list(const std::vector<Int>& values) {
+template <typename Ints>
+std::string x_list(const Ints& values) {
   return join_numbers(values, "x");
 }
 

@@ -1,5 +1,7 @@
 #include "app/common/recording.h"
 
+#include <algorithm>
+
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -150,7 +152,18 @@ RecordedGeneration::RecordedGeneration(core::LlamaModel& model, std::vector<std:
 
 const core::StepResult& RecordedGeneration::step() {
   results_.push_back(generator_->step());
-  run_->steps.push_back(results_.back().record);
+  const trace::StepRecord& record = run_->steps.emplace_back(results_.back().record);
+  // The steps after the first decode (or full) step record as many events as it did: their memory is taken
+  // now, faulted in at once, so those steps record without growing the buffer (a fault can cost 10 us on a
+  // virtual machine). Capped, as a stop token may end a long generation early.
+  if (!reserved_ && record.phase != trace::Phase::Prefill) {
+    reserved_ = true;
+    const auto per_step = static_cast<size_t>(record.end_event - record.first_event);
+    const auto steps_left = static_cast<size_t>(
+        std::max(0, generator_->total_steps() - static_cast<int>(run_->steps.size())));
+    const size_t cap = (size_t{256} << 20) / sizeof(trace::Event);
+    run_->events.reserve(run_->events.size() + std::min(per_step * steps_left, cap));
+  }
   return results_.back();
 }
 

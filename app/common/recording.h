@@ -90,6 +90,7 @@ class RecordedGeneration {
   std::unique_ptr<trace::Recorder> recorder_;
   std::unique_ptr<core::Generator> generator_;
   std::vector<core::StepResult> results_;
+  bool reserved_ = false;  // the run's events have their memory
 };
 
 // The trace's record of where the weights come from: the format, the path and each weight's storage. A

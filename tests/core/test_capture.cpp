@@ -1,9 +1,16 @@
 // What a Recorder keeps: shapes always, stats and values when asked, logits' last row even when large.
+#include <array>
+#include <cmath>
+#include <limits>
+
 #include <catch2/catch.hpp>
 
+#include "core/generator.h"
 #include "core/model_source.h"
 #include "tests/core/test_helpers.h"
 #include "trace/document_json.h"
+#include "trace/event_values.h"
+#include "trace/recorder.h"
 
 using namespace kvscope;
 
@@ -16,8 +23,9 @@ TEST_CASE("values are kept up to values_max, logits keep their last row", "[trac
     INFO(e.name);
     REQUIRE(e.stats.has_value());
     if (e.numel() <= 300) {
-      REQUIRE(e.values.has_value());
-      CHECK(e.values->size() == static_cast<size_t>(e.numel()));
+      const auto values = trace::event_values(r.run, e);
+      REQUIRE(values.has_value());
+      CHECK(values->size() == static_cast<size_t>(e.numel()));
       CHECK(e.values_of == "all");
     } else if (e.name == "logits") {
       REQUIRE(e.values.has_value());
@@ -27,7 +35,7 @@ TEST_CASE("values are kept up to values_max, logits keep their last row", "[trac
       const auto& step = r.results[static_cast<size_t>(e.step)];
       for (size_t i = 0; i < 100; ++i) CHECK((*e.values)[i] == step.last_logits[0][i]);
     } else {
-      CHECK_FALSE(e.values.has_value());
+      CHECK_FALSE(trace::has_values(e));
     }
   }
   // ids keep their integer values
@@ -98,4 +106,107 @@ TEST_CASE("a trace document survives JSON and reads back the same", "[trace][jso
   auto bad = nlohmann::json::parse(text);
   bad["runs"][0]["events"][3]["op"] = "teleport";
   CHECK_THROWS_WITH(trace::document_from_json(bad), Catch::Contains("runs[0].events[3]") && Catch::Contains("op"));
+}
+
+namespace {
+
+// Records through a Recorder and keeps, beside it, a copy of every tensor's values read straight from the model's
+// buffers: what the trace must give back, however it stores them.
+class CopyingSink : public trace::Sink {
+ public:
+  CopyingSink(trace::Run& run, trace::CaptureOptions options) : recorder_(run, options) {}
+  int record(const trace::EventSpec& spec) override {
+    std::vector<float> values;
+    for (int64_t i = 0; spec.view.has_values() && i < spec.view.numel(); ++i)
+      values.push_back(static_cast<float>(spec.view.at(i)));
+    truth.push_back(std::move(values));
+    return recorder_.record(spec);
+  }
+  int next_id() const override { return recorder_.next_id(); }
+  std::vector<std::vector<float>> truth;
+
+ private:
+  trace::Recorder recorder_;
+};
+
+}  // namespace
+
+TEST_CASE("the cache's history and repeat_kv are rebuilt from their inputs, exactly", "[trace][capture]") {
+  const core::LlamaConfig c = odd_sizes_config();  // 4 heads on 2 kv heads: repeat_kv shows
+  core::LlamaModel model(c, core::random_weights(c, 3));
+  trace::Run run;
+  CopyingSink sink(run, {true, true, 1 << 20});
+  core::Generator gen(model, {{5, 9, 2, 7}, {1, 3, 3, 8}},
+                      {core::CacheMode::Cached, core::PrefillScheme::AllButLast, 6}, &sink);
+  while (!gen.done()) gen.step();
+  REQUIRE(sink.truth.size() == run.events.size());
+  int concat = 0, repeat = 0;
+  for (const trace::Event& e : run.events) {
+    INFO(e.name << " step " << e.step << " layer " << e.layer);
+    if (!trace::has_values(e)) {
+      CHECK(sink.truth[static_cast<size_t>(e.id)].empty());
+      continue;
+    }
+    const auto values = trace::event_values(run, e);
+    REQUIRE(values.has_value());
+    CHECK(*values == sink.truth[static_cast<size_t>(e.id)]);
+    if (e.values_from_inputs) {
+      CHECK_FALSE(e.values.has_value());  // not stored twice
+      concat += e.op == trace::Op::Concat;
+      repeat += e.op == trace::Op::RepeatKv;
+    }
+  }
+  // keys and values, every layer, every decode step (the last prompt token's and five generated tokens')
+  CHECK(concat == 2 * c.num_hidden_layers * 6);
+  CHECK(repeat == 2 * c.num_hidden_layers * 7);
+  // a file holds them whole
+  trace::Document doc;
+  doc.runs.push_back(run);
+  const auto events = trace::document_to_json(doc)["runs"][0]["events"];
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (sink.truth[i].empty()) continue;
+    CHECK(events[i]["values"]["data"].get<std::vector<float>>() == sink.truth[i]);
+  }
+}
+
+TEST_CASE("statistics skip NaNs and infinities, and vector lanes agree with one value at a time", "[trace][capture]") {
+  std::vector<float> data(203);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i)) * 3.0);
+  auto stats_of = [](const std::vector<float>& values) {
+    trace::TensorView v;
+    v.data = values.data();
+    v.rank = 1;
+    v.shape[0] = static_cast<int64_t>(values.size());
+    v.strides[0] = 1;
+    return trace::compute_stats(v);
+  };
+  // the reference: one value at a time, in double
+  auto reference = [](const std::vector<float>& values) {
+    double lo = 1e300, hi = -1e300, sum = 0, sq = 0;
+    int64_t finite = 0;
+    for (float x : values) {
+      if (!std::isfinite(x)) continue;
+      lo = std::min(lo, static_cast<double>(x));
+      hi = std::max(hi, static_cast<double>(x));
+      sum += x;
+      sq += static_cast<double>(x) * x;
+      ++finite;
+    }
+    const double mean = sum / static_cast<double>(finite);
+    return std::array<double, 4>{lo, hi, mean, std::sqrt(sq / static_cast<double>(finite) - mean * mean)};
+  };
+  for (int bad : {-1, 0, 7, 100, 202}) {
+    std::vector<float> values = data;
+    if (bad >= 0)
+      values[static_cast<size_t>(bad)] = bad % 2 ? std::numeric_limits<float>::quiet_NaN()
+                                                 : -std::numeric_limits<float>::infinity();
+    INFO("non-finite at " << bad);
+    const trace::Stats s = stats_of(values);
+    const auto want = reference(values);
+    CHECK(s.nonfinite == (bad >= 0 ? 1 : 0));
+    CHECK(s.min == want[0]);
+    CHECK(s.max == want[1]);
+    CHECK(s.mean == Approx(want[2]).epsilon(1e-12));
+    CHECK(s.std == Approx(want[3]).epsilon(1e-12));
+  }
 }

@@ -96,7 +96,7 @@ TEST_CASE("seed 000: the zh labels are the seed's own words", "[seed000]") {
       if (e.name != name) continue;
       INFO(name);
       if (e.dims_zh == labels) continue;
-      auto a = e.dims_zh, b = labels;
+      std::vector<std::string> a(e.dims_zh.begin(), e.dims_zh.end()), b = labels;
       std::sort(a.begin(), a.end());
       std::sort(b.begin(), b.end());
       CHECK(a == b);

@@ -10,7 +10,7 @@ using namespace kvscope;
 namespace {
 std::vector<int64_t> shape_of(const trace::Run& run, int step, const std::string& name, int layer) {
   for (const auto& e : run.events)
-    if (e.step == step && e.name == name && e.layer == layer) return e.shape;
+    if (e.step == step && std::string(e.name) == name && e.layer == layer) return e.shape;
   return {};
 }
 }  // namespace

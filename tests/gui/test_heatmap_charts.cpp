@@ -26,7 +26,7 @@ kvscope::trace::Run one_tensor(kvscope::trace::Op op, std::vector<int64_t> shape
   e.name = e.key = "x";
   e.op = op;
   e.shape = std::move(shape);
-  e.dims = std::move(dims);
+  for (const std::string& d : dims) e.dims.push_back(run.strings->intern(d));
   e.values = std::move(values);
   e.values_of = "all";
   run.events.push_back(e);

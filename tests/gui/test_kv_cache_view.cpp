@@ -42,7 +42,7 @@ std::vector<std::string> labelled_edges(const Run& run, int step, int layer) {
     for (int in : to.inputs) {
       const Event& from = run.events.at(static_cast<size_t>(in));
       const std::string label = cache_edge_label(run, from, to);
-      if (!label.empty()) out.push_back(from.name + " -> " + to.name + ": " + label);
+      if (!label.empty()) out.push_back(std::string(from.name) + " -> " + std::string(to.name) + ": " + label);
     }
   }
   return out;

@@ -115,8 +115,8 @@ TEST_CASE("the README's table of trace names is the naming table, and its ops ar
   for (const trace::Run& run : every_kind_of_run())
     for (const trace::Event& e : run.events) {
       INFO(e.name << " (" << e.key << ")");
-      REQUIRE(ops_of_key.count(e.key) == 1);
-      CHECK(ops_of_key[e.key].find(trace::op_name(e.op)) != std::string::npos);
+      REQUIRE(ops_of_key.count(std::string(e.key)) == 1);
+      CHECK(ops_of_key[std::string(e.key)].find(trace::op_name(e.op)) != std::string::npos);
       ++checked;
     }
   CHECK(checked > 100);

@@ -65,7 +65,7 @@ int counterpart_node(const AppState& app, Side other) {
   const PaneView& view = pane(app, other);
   const int i = find_node_by_key(view, sel.key, sel.layer, sel.external);
   if (i >= 0 || sel.event < 0) return i;
-  const std::string& name = run_of(app, sel.side).events.at(static_cast<size_t>(sel.event)).name;
+  const std::string name(run_of(app, sel.side).events.at(static_cast<size_t>(sel.event)).name);
   return find_node(view, run_of(app, other), name, sel.layer);
 }
 
@@ -253,7 +253,7 @@ void select_event(AppState& app, Side side, int event) {
   bool external = false;
   for (const auto& n : view.nodes)
     if (n.event == event) external = n.external;
-  app.selection = {side, event, e.key, e.layer, external};
+  app.selection = {side, event, std::string(e.key), e.layer, external};
   app.counterpart = {};
   app.heatmap_slice = 0;
   app.inspector_dirty = true;

@@ -7,6 +7,7 @@
 
 #include "app/gui/logic/chart_axes.h"
 #include "app/gui/logic/ui_text.h"
+#include "trace/event_values.h"
 #include "trace/graph.h"
 #include "trace/text_format.h"
 
@@ -28,7 +29,7 @@ std::string pieces_text(const std::vector<std::string>& pieces) {
 
 std::vector<std::string> describe(const trace::Event& e) {
   std::vector<std::string> lines{
-      "name: " + e.name,
+      "name: " + std::string(e.name),
       "op: " + std::string(trace::op_name(e.op)),
       "layer: " + layer_text(e.layer),
       "step: " + std::to_string(e.step) + " (" + std::string(trace::phase_name(e.phase)) + ")",
@@ -36,8 +37,8 @@ std::vector<std::string> describe(const trace::Event& e) {
   };
   for (size_t i = 0; i < e.shape.size(); ++i) {
     std::string line = "  axis " + std::to_string(i) + ": " + std::to_string(e.shape[i]);
-    if (i < e.dims.size()) line += "  " + e.dims[i];
-    if (i < e.dims_zh.size() && !e.dims_zh[i].empty()) line += " / " + e.dims_zh[i];
+    if (i < e.dims.size()) line += "  " + std::string(e.dims[i]);
+    if (i < e.dims_zh.size() && !std::string(e.dims_zh[i]).empty()) line += " / " + std::string(e.dims_zh[i]);
     lines.push_back(line);
   }
   if (e.role == trace::Role::Text) lines.push_back("text: " + trace::quoted(e.text));
@@ -99,7 +100,7 @@ void set_scale(Heatmap& h, trace::Op op, const Range& tensor) {
   }
 }
 
-Heatmap slice_of(const trace::Event& e, int slice) {
+Heatmap slice_of(const trace::Event& e, const std::vector<float>& values, int slice) {
   Heatmap h;
   const size_t rank = e.shape.size();
   h.cols = static_cast<int>(e.shape.back());
@@ -107,11 +108,10 @@ Heatmap slice_of(const trace::Event& e, int slice) {
   for (size_t i = 0; i + 2 < rank; ++i) {
     h.slices *= static_cast<int>(e.shape[i]);
     h.slice_dims.push_back(static_cast<int>(e.shape[i]));
-    h.slice_names.push_back(i < e.dims.size() ? e.dims[i] : "axis " + std::to_string(i));
+    h.slice_names.push_back(i < e.dims.size() ? std::string(e.dims[i]) : "axis " + std::to_string(i));
     h.slice_axes += (h.slice_axes.empty() ? "" : " x ") + h.slice_names.back();
   }
   h.slice = std::clamp(slice, 0, h.slices - 1);
-  const auto& values = *e.values;
   const size_t offset = static_cast<size_t>(h.slice) * h.rows * h.cols;
   h.cells.assign(values.begin() + offset, values.begin() + offset + static_cast<size_t>(h.rows) * h.cols);
   const Range slice_range = range_of(h.cells);
@@ -242,8 +242,8 @@ std::vector<float> colour_bar_ticks(const Heatmap& h, int max_ticks) {
 }
 
 std::string neighbour_label(const trace::Event& e) {
-  return e.name + " (" + (e.layer >= 0 ? "L" + std::to_string(e.layer) + ", " : "") + "step " + std::to_string(e.step) +
-         ")";
+  return std::string(e.name) + " (" + (e.layer >= 0 ? "L" + std::to_string(e.layer) + ", " : "") + "step " +
+         std::to_string(e.step) + ")";
 }
 
 InspectorView build_inspector(const trace::Run& run, int event, int slice, bool meta,
@@ -268,15 +268,15 @@ InspectorView build_inspector(const trace::Run& run, int event, int slice, bool 
       v.consumers.push_back({static_cast<int>(j), neighbour_label(run.events[j])});
   }
   v.stats = e.stats;
-  const bool whole = e.values && e.values_of == "all" && !e.values->empty() &&
-                     static_cast<int64_t>(e.values->size()) == e.numel();
+  const auto values = e.values_of == trace::kAllValues ? trace::event_values(run, e) : std::nullopt;
+  const bool whole = values && !values->empty() && static_cast<int64_t>(values->size()) == e.numel();
   if (whole) {
-    v.heatmap = slice_of(e, slice);
+    v.heatmap = slice_of(e, *values, slice);
     const size_t rank = e.shape.size();
     Heatmap& h = *v.heatmap;
     if (rank >= 2) h.row_axis = heatmap_axis(run, e, rank - 2, h.rows, sequence);
     h.col_axis = heatmap_axis(run, e, rank - 1, h.cols, sequence);
-    v.histogram = histogram_of(*e.values);
+    v.histogram = histogram_of(*values);
   } else if (meta) {
     v.values_note = "meta run: shapes only, no values";
   } else {

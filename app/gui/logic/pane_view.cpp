@@ -35,7 +35,8 @@ Vec2 node_size(const trace::Event& e, trace::Labels labels, const TextMetrics& m
 // Identifies a node across steps: its name and how many steps before the shown one it was computed
 // (the prefill, when drawn with a later step, is always the same step 0).
 std::string node_key(const trace::Event& e, int step) {
-  return e.name + "@" + (e.phase == trace::Phase::Prefill ? std::string("prefill") : std::to_string(step - e.step));
+  return std::string(e.name) + "@" +
+         (e.phase == trace::Phase::Prefill ? std::string("prefill") : std::to_string(step - e.step));
 }
 
 std::vector<int> steps_drawn(const trace::Run& run, int step, bool with_prefill) {
@@ -84,7 +85,7 @@ std::string difference_text(const trace::Event& mine, const trace::Event& theirs
   std::vector<std::string> parts;
   for (size_t i = 0; i < mine.shape.size(); ++i) {
     if (mine.shape[i] == theirs.shape[i]) continue;
-    const std::string axis = i < mine.dims.size() ? mine.dims[i] : "axis " + std::to_string(i);
+    const std::string axis = i < mine.dims.size() ? std::string(mine.dims[i]) : "axis " + std::to_string(i);
     parts.push_back(axis + " " + std::to_string(mine.shape[i]) + " vs " + std::to_string(theirs.shape[i]));
   }
   return trace::join(parts, ", ");
@@ -229,7 +230,7 @@ void mark_changes(PaneView& now, const PaneView& previous, const trace::Run& run
                       std::string(trace::phase_name(was));
     return;
   }
-  std::map<NodeId, const std::vector<int64_t>*> before;
+  std::map<NodeId, const trace::Shape*> before;
   for (const auto& n : previous.nodes) before[node_id(n)] = &run.events.at(n.event).shape;
   for (auto& n : now.nodes) {
     if (n.external) continue;  // computed in an earlier step: not this step's change

@@ -20,7 +20,7 @@ std::string shape_with_axes(const trace::Event& e, trace::Labels labels) {
 
 std::string node_tooltip(const trace::Run& run, const NodeView& node, trace::Labels labels, const char* other_side) {
   const trace::Event& e = run.events.at(static_cast<size_t>(node.event));
-  std::string out = e.name;
+  std::string out = std::string(e.name);
   if (e.layer >= 0) out += "  (" + std::string(tr("layer")) + " " + std::to_string(e.layer) + ")";
   out += "\n" + std::string(tr("op")) + ": " + std::string(trace::op_name(e.op));
   if (const std::string_view f = trace::formula_of(e.key); !f.empty()) out += "    " + std::string(f);
@@ -37,10 +37,10 @@ std::string node_tooltip(const trace::Run& run, const NodeView& node, trace::Lab
 std::string edge_tooltip(const trace::Run& run, const PaneView& view, const EdgeView& edge) {
   const trace::Event& from = run.events.at(static_cast<size_t>(view.nodes.at(static_cast<size_t>(edge.from)).event));
   const trace::Event& to = run.events.at(static_cast<size_t>(view.nodes.at(static_cast<size_t>(edge.to)).event));
-  std::string out = from.name + " → " + to.name;
+  std::string out = std::string(from.name) + " → " + std::string(to.name);
   if (edge.loop)
     return out + "\n" + tr("the layer's output is the next layer's input: the folded view draws one layer");
-  out += "\n" + std::string(tr("carries")) + " " + from.name + " " + trace::bracketed_list(from.shape);
+  out += "\n" + std::string(tr("carries")) + " " + std::string(from.name) + " " + trace::bracketed_list(from.shape);
   if (!edge.cache_role.empty()) out += "\n" + std::string(tr("KV cache")) + ": " + edge.cache_role;
   return out;
 }
