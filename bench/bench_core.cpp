@@ -76,8 +76,22 @@ void decode_steps(benchmark::State& state, int sink_kind) {
   trace::CaptureOptions capture;
   capture.stats = capture.values = sink_kind == 2;
   trace::Recorder recorder(run, capture);
-  run.events.reserve(100000 + 1000);  // as RecordedGeneration does after its first decode step
   trace::Sink* sink = sink_kind == 0 ? nullptr : &recorder;
+  // Memory for the events and values of the steps until the run is cleared, taken before timing as
+  // RecordedGeneration takes it after its first decode step.
+  constexpr size_t kMaxEvents = 100000;
+  if (sink) {
+    in.ids = std::span<const int32_t>(&token, 1);
+    model.forward(in, &cache, sink);
+    size_t floats = 0;
+    for (const trace::Event& e : run.events) floats += e.values ? e.values->size() : 0;
+    const size_t steps = kMaxEvents / run.events.size() + 2;
+    run.events.clear();
+    run.store->values.clear();
+    run.events.reserve(kMaxEvents + steps * 200);
+    run.store->values.reserve(floats * steps);
+    cache = prefilled();
+  }
   for (auto _ : state) {
     if (cache.length() >= 255) {  // keep the context near 64..255 without leaving the loop's steady state
       state.PauseTiming();
@@ -86,9 +100,10 @@ void decode_steps(benchmark::State& state, int sink_kind) {
     }
     in.ids = std::span<const int32_t>(&token, 1);
     token = model.forward(in, &cache, sink).next_tokens[0];
-    if (run.events.size() > 100000) {
+    if (run.events.size() > kMaxEvents) {
       state.PauseTiming();
       run.events.clear();
+      run.store->values.clear();
       state.ResumeTiming();
     }
   }

@@ -84,7 +84,7 @@ void check_steps(const Run& run) {
 
 bool added_in_version_2(std::string_view field) { return field == "key" || field == "role"; }
 
-Event event_from_json(const json& j, int schema_version, StringPool& strings) {
+Event event_from_json(const json& j, int schema_version, EventStore& store) {
   Event e;
   for (const EventField& f : event_fields()) {
     auto it = j.find(f.key);
@@ -94,7 +94,7 @@ Event event_from_json(const json& j, int schema_version, StringPool& strings) {
       if (required) throw std::runtime_error(std::string("missing field '") + f.key + "'");
       continue;
     }
-    f.read(*it, e, strings);
+    f.read(*it, e, store);
   }
   if (schema_version == 1) {
     const auto known = classify(e.phase, e.name);
@@ -120,8 +120,9 @@ ojson document_to_json(const Document& doc) {
     for (const StepRecord& s : run.steps) steps.push_back(step_to_json(s));
     ojson events = ojson::array();
     Event rebuilt;
+    std::vector<float> rebuilt_values;
     for (const Event& stored : run.events) {
-      const Event& e = stored.values_from_inputs ? (rebuilt = with_values(run, stored)) : stored;
+      const Event& e = stored.values_from_inputs ? (rebuilt = with_values(run, stored, rebuilt_values)) : stored;
       ojson je = ojson::object();
       for (const EventField& f : event_fields())
         if (f.present(e)) je[f.key] = f.write(e);
@@ -204,7 +205,7 @@ Document document_from_json(const json& j) {
       const json& events = jr.at("events");
       for (size_t i = 0; i < events.size(); ++i) {
         where = "runs[" + std::to_string(r) + "].events[" + std::to_string(i) + "]";
-        run.events.push_back(event_from_json(events[i], doc.schema_version, *run.strings));
+        run.events.push_back(event_from_json(events[i], doc.schema_version, *run.store));
         const Event& e = run.events.back();
         if (e.id != static_cast<int>(i)) throw std::runtime_error("id " + std::to_string(e.id) + " is not its index");
         for (int input : e.inputs)
@@ -251,9 +252,10 @@ std::string document_to_text(const Document& doc) {
     for (const StepRecord& s : run.steps) {
       out += "step " + std::to_string(s.step) + " (" + std::string(phase_name(s.phase)) + ", " +
              std::to_string(s.tokens_in) + " tokens in, cache " + std::to_string(s.cache_len) + ")\n";
+      std::vector<float> rebuilt_values;
       for (int i = s.first_event; i < s.end_event; ++i) {
         const Event& e = run.events[i];
-        out += "  " + event_to_text(e.values_from_inputs ? with_values(run, e) : e) + "\n";
+        out += "  " + event_to_text(e.values_from_inputs ? with_values(run, e, rebuilt_values) : e) + "\n";
       }
     }
   }

@@ -18,6 +18,7 @@
 #include "trace/string_pool.h"
 #include "trace/tensor_names.h"
 #include "trace/tensor_view.h"
+#include "trace/value_store.h"
 
 namespace kvscope::trace {
 
@@ -52,7 +53,8 @@ inline constexpr std::string_view kAllValues = "all";
 inline constexpr std::string_view kLastRowValues = "last_row";
 
 // Every text field is a view: of the naming table's strings for a recorded event, of its run's string pool for
-// one read from a file or built by hand. So recording an event allocates nothing.
+// one read from a file or built by hand; values are a span of its run's value store. So recording an event
+// allocates nothing.
 struct Event {
   int id = -1;
   std::string_view name;
@@ -70,7 +72,7 @@ struct Event {
   std::optional<Stats> stats;
   // Row-major values. "all": the whole tensor; "last_row": only the last index of the token axis
   // (the second-to-last axis), kept for logits too large to store whole.
-  std::optional<std::vector<float>> values;
+  std::optional<std::span<const float>> values;
   // The values are those of the inputs, joined by the op (the cache's history, repeat_kv), and are not stored
   // again: event_values (trace/event_values.h) rebuilds them.
   bool values_from_inputs = false;
@@ -102,6 +104,12 @@ class Sink {
   virtual int next_id() const = 0;  // the id the next event will get
 };
 
+// The text of events read from a file or built by hand, and the values of every event.
+struct EventStore {
+  StringPool strings;
+  ValueStore values;
+};
+
 // One generation step of a run, as the trace's consumers need it.
 struct StepRecord {
   int step = 0;
@@ -123,8 +131,8 @@ struct Run {
   std::vector<int> prompt;  // the first sequence's prompt
   std::vector<StepRecord> steps;
   std::vector<Event, HugePageAllocator<Event>> events;
-  // The text of events read from a file or built by hand; copies of a run share it.
-  std::shared_ptr<StringPool> strings = std::make_shared<StringPool>();
+  // What the events' views point into; copies of a run share it.
+  std::shared_ptr<EventStore> store = std::make_shared<EventStore>();
 };
 
 // Where a document's weights came from, and how the file stores each one.

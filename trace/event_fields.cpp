@@ -64,55 +64,55 @@ std::string number(double x) {
 
 const std::array<EventField, 17> kFields{{
     {"id", always, [](const Event& e) { return ojson(e.id); },
-     [](const json& j, Event& e, StringPool&) { e.id = get_as<int>(j, "id"); },
+     [](const json& j, Event& e, EventStore&) { e.id = get_as<int>(j, "id"); },
      [](const Event& e) { return "#" + std::to_string(e.id); }},
     {"name", always, [](const Event& e) { return ojson(e.name); },
-     [](const json& j, Event& e, StringPool& strings) { e.name = strings.intern(get_as<std::string>(j, "name")); },
+     [](const json& j, Event& e, EventStore& store) { e.name = store.strings.intern(get_as<std::string>(j, "name")); },
      [](const Event& e) { return std::string(e.name); }},
     // Readers of schema_version 1 derive key and role from the name (document_json.cpp).
     {"key", always, [](const Event& e) { return ojson(e.key); },
-     [](const json& j, Event& e, StringPool& strings) { e.key = strings.intern(get_as<std::string>(j, "key")); },
+     [](const json& j, Event& e, EventStore& store) { e.key = store.strings.intern(get_as<std::string>(j, "key")); },
      [](const Event&) { return std::string(); }},
     {"role", always, [](const Event& e) { return ojson(std::string(role_name(e.role))); },
-     [](const json& j, Event& e, StringPool&) {
+     [](const json& j, Event& e, EventStore&) {
        auto role = role_from_name(get_as<std::string>(j, "role"));
        if (!role) throw std::runtime_error("event field 'role' names no known role");
        e.role = *role;
      },
      [](const Event&) { return std::string(); }},
     {"shape", always, [](const Event& e) { return ojson(std::vector<int64_t>(e.shape.begin(), e.shape.end())); },
-     [](const json& j, Event& e, StringPool&) {
+     [](const json& j, Event& e, EventStore&) {
        e.shape = bounded<kMaxRank>(get_as<std::vector<int64_t>>(j, "shape"), "shape");
      },
      [](const Event& e) { return bracketed_list(e.shape); }},
     {"dims", always, [](const Event& e) { return labels_json(e.dims); },
-     [](const json& j, Event& e, StringPool& strings) { e.dims = labels(j, "dims", strings); },
+     [](const json& j, Event& e, EventStore& store) { e.dims = labels(j, "dims", store.strings); },
      [](const Event& e) { return "(" + join(e.dims, ", ") + ")"; }},
     {"dims_zh", always, [](const Event& e) { return labels_json(e.dims_zh); },
-     [](const json& j, Event& e, StringPool& strings) { e.dims_zh = labels(j, "dims_zh", strings); },
+     [](const json& j, Event& e, EventStore& store) { e.dims_zh = labels(j, "dims_zh", store.strings); },
      [](const Event&) { return std::string(); }},
     {"layer", always, [](const Event& e) { return ojson(e.layer); },
-     [](const json& j, Event& e, StringPool&) { e.layer = get_as<int>(j, "layer"); },
+     [](const json& j, Event& e, EventStore&) { e.layer = get_as<int>(j, "layer"); },
      [](const Event& e) { return e.layer < 0 ? std::string("-") : "L" + std::to_string(e.layer); }},
     {"step", always, [](const Event& e) { return ojson(e.step); },
-     [](const json& j, Event& e, StringPool&) { e.step = get_as<int>(j, "step"); },
+     [](const json& j, Event& e, EventStore&) { e.step = get_as<int>(j, "step"); },
      [](const Event& e) { return "step " + std::to_string(e.step); }},
     {"phase", always, [](const Event& e) { return ojson(std::string(phase_name(e.phase))); },
-     [](const json& j, Event& e, StringPool&) {
+     [](const json& j, Event& e, EventStore&) {
        auto p = phase_from_name(get_as<std::string>(j, "phase"));
        if (!p) throw std::runtime_error("event field 'phase' is not prefill, decode or full");
        e.phase = *p;
      },
      [](const Event& e) { return std::string(phase_name(e.phase)); }},
     {"op", always, [](const Event& e) { return ojson(std::string(op_name(e.op))); },
-     [](const json& j, Event& e, StringPool&) {
+     [](const json& j, Event& e, EventStore&) {
        auto op = op_from_name(get_as<std::string>(j, "op"));
        if (!op) throw std::runtime_error("event field 'op' names no known op");
        e.op = *op;
      },
      [](const Event& e) { return std::string(op_name(e.op)); }},
     {"inputs", always, [](const Event& e) { return ojson(std::vector<int>(e.inputs.begin(), e.inputs.end())); },
-     [](const json& j, Event& e, StringPool&) {
+     [](const json& j, Event& e, EventStore&) {
        e.inputs = bounded<kMaxInputs>(get_as<std::vector<int>>(j, "inputs"), "inputs");
      },
      [](const Event& e) {
@@ -121,7 +121,7 @@ const std::array<EventField, 17> kFields{{
        return ids.empty() ? std::string() : "<- " + join(ids, " ");
      }},
     {"dtype", always, [](const Event& e) { return ojson(std::string(dtype_name(e.dtype))); },
-     [](const json& j, Event& e, StringPool&) {
+     [](const json& j, Event& e, EventStore&) {
        auto dtype = dtype_from_name(get_as<std::string>(j, "dtype"));
        if (!dtype) throw std::runtime_error("event field 'dtype' is not float32, int32 or text");
        e.dtype = *dtype;
@@ -133,7 +133,7 @@ const std::array<EventField, 17> kFields{{
        if (e.stats->nonfinite > 0) j["nonfinite"] = e.stats->nonfinite;  // NaNs and infinities, left out above
        return j;
      },
-     [](const json& j, Event& e, StringPool&) {
+     [](const json& j, Event& e, EventStore&) {
        Stats s;
        s.min = get_as<double>(j.at("min"), "stats.min");
        s.max = get_as<double>(j.at("max"), "stats.max");
@@ -149,21 +149,21 @@ const std::array<EventField, 17> kFields{{
      }},
     {"values", [](const Event& e) { return e.values.has_value(); },
      [](const Event& e) {
-       return ojson{{"of", e.values_of}, {"data", *e.values}};
+       return ojson{{"of", e.values_of}, {"data", std::vector<float>(e.values->begin(), e.values->end())}};
      },
-     [](const json& j, Event& e, StringPool&) {
+     [](const json& j, Event& e, EventStore& store) {
        const std::string of = get_as<std::string>(j.at("of"), "values.of");
        if (of != kAllValues && of != kLastRowValues)
          throw std::runtime_error("event field 'values.of' is not all or last_row");
        e.values_of = of == kAllValues ? kAllValues : kLastRowValues;
-       e.values = get_as<std::vector<float>>(j.at("data"), "values.data");
+       e.values = store.values.copy(get_as<std::vector<float>>(j.at("data"), "values.data"));
      },
      [](const Event& e) { return std::to_string(e.values->size()) + " values (" + std::string(e.values_of) + ")"; }},
     {"text", [](const Event& e) { return e.role == Role::Text; }, [](const Event& e) { return ojson(e.text); },
-     [](const json& j, Event& e, StringPool&) { e.text = get_as<std::string>(j, "text"); },
+     [](const json& j, Event& e, EventStore&) { e.text = get_as<std::string>(j, "text"); },
      [](const Event& e) { return trace::quoted(e.text); }},
     {"pieces", [](const Event& e) { return !e.pieces.empty(); }, [](const Event& e) { return ojson(e.pieces); },
-     [](const json& j, Event& e, StringPool&) { e.pieces = get_as<std::vector<std::string>>(j, "pieces"); },
+     [](const json& j, Event& e, EventStore&) { e.pieces = get_as<std::vector<std::string>>(j, "pieces"); },
      [](const Event& e) {
        std::vector<std::string> quoted_pieces;
        for (const std::string& p : e.pieces) quoted_pieces.push_back(trace::quoted(p));

@@ -18,8 +18,8 @@ struct EventField {
   const char* key;
   bool (*present)(const Event&);  // optional fields are skipped when absent
   nlohmann::ordered_json (*write)(const Event&);
-  // Throws std::runtime_error on a bad value; text the event keeps goes into `strings`.
-  void (*read)(const nlohmann::json&, Event&, StringPool& strings);
+  // Throws std::runtime_error on a bad value; text and values the event keeps go into `store`.
+  void (*read)(const nlohmann::json&, Event&, EventStore& store);
   std::string (*text)(const Event&);  // empty: not printed in the text form
 };
 

@@ -69,10 +69,14 @@ std::vector<const Event*> concat_pieces(const Run& run, const Event& e) {
 
 bool has_values(const Event& e) { return e.values.has_value() || e.values_from_inputs; }
 
-Event with_values(const Run& run, const Event& e) {
+Event with_values(const Run& run, const Event& e, std::vector<float>& storage) {
   if (!e.values_from_inputs) return e;
   Event out = e;
-  out.values = event_values(run, e);
+  out.values.reset();
+  if (auto values = event_values(run, e)) {
+    storage = std::move(*values);
+    out.values = storage;
+  }
   out.values_from_inputs = false;
   return out;
 }
@@ -82,7 +86,7 @@ bool rebuildable(const Run& run, Op op, const Shape& shape, const Inputs& inputs
 }
 
 std::optional<std::vector<float>> event_values(const Run& run, const Event& e) {
-  if (e.values) return e.values;
+  if (e.values) return std::vector<float>(e.values->begin(), e.values->end());
   if (!e.values_from_inputs) return std::nullopt;
   std::vector<float> out;
   out.reserve(static_cast<size_t>(e.numel()));

@@ -13,8 +13,8 @@ bool has_values(const Event& e);
 // Row-major values as the event's values_of says; nullopt when none were kept.
 std::optional<std::vector<float>> event_values(const Run& run, const Event& e);
 
-// The event with its values stored in it, as a file holds them.
-Event with_values(const Run& run, const Event& e);
+// The event with its values in it, as a file holds them; rebuilt values are kept in `storage`.
+Event with_values(const Run& run, const Event& e, std::vector<float>& storage);
 
 // Whether an event of `op` with these inputs can be rebuilt from them instead of storing its values: a
 // concatenation of two inputs along the token axis (second-to-last), or a repetition of one input's heads

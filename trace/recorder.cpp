@@ -1,5 +1,6 @@
 #include "trace/recorder.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <exception>
@@ -85,42 +86,41 @@ class Accumulator {
   int64_t nonfinite_ = 0;
 };
 
-// Statistics of a view and, when `copy` is set, its values appended to it, in one pass over the tensor.
-Stats scan(const TensorView& view, std::vector<float>* copy) {
+// Statistics of a view and, when `copy` is set, its values written to it (numel floats), in one pass.
+Stats scan(const TensorView& view, float* copy) {
   const int64_t n = view.numel();
   Accumulator acc;
-  if (copy) copy->reserve(static_cast<size_t>(n));  // not zeroed first: every element is written once
   if (view.rows_walkable()) {
     view.for_each_row([&](const float* p, int64_t len, int64_t stride) {
       if (stride == 1) {
         acc.add_run(p, len);
-        if (copy) copy->insert(copy->end(), p, p + len);
+        if (copy) copy = std::copy(p, p + len, copy);
         return;
       }
       for (int64_t i = 0; i < len; ++i) {
         acc.add(static_cast<double>(p[i * stride]));
-        if (copy) copy->push_back(p[i * stride]);
+        if (copy) *copy++ = p[i * stride];
       }
     });
   } else {
     for (int64_t i = 0; i < n; ++i) {
       const double x = view.at(i);
       acc.add(x);
-      if (copy) copy->push_back(static_cast<float>(x));
+      if (copy) *copy++ = static_cast<float>(x);
     }
   }
   return acc.finish(n);
 }
 
 // The last index of the token axis (second-to-last), for every leading index: [.., T, V] -> [.., V].
-std::vector<float> last_rows(const TensorView& view) {
+std::span<const float> last_rows(const TensorView& view, ValueStore& store) {
   const int64_t cols = view.shape[view.rank - 1];
   const int64_t rows = view.shape[view.rank - 2];
   const int64_t outer = view.numel() / (rows * cols);
-  std::vector<float> out;
-  out.reserve(static_cast<size_t>(outer * cols));
+  const std::span<float> out = store.allocate(static_cast<size_t>(outer * cols));
+  float* at = out.data();
   for (int64_t o = 0; o < outer; ++o)
-    for (int64_t c = 0; c < cols; ++c) out.push_back(static_cast<float>(view.at((o * rows + rows - 1) * cols + c)));
+    for (int64_t c = 0; c < cols; ++c) *at++ = static_cast<float>(view.at((o * rows + rows - 1) * cols + c));
   return out;
 }
 
@@ -156,14 +156,14 @@ int Recorder::record(const EventSpec& spec) {
       e.values_of = kAllValues;
       e.stats = scan(v, nullptr);
     } else if (options_.values && n <= options_.values_max) {
-      std::vector<float> values;
-      e.stats = scan(v, &values);
-      e.values = std::move(values);
+      const std::span<float> values = run_.store->values.allocate(static_cast<size_t>(n));
+      e.stats = scan(v, values.data());
+      e.values = values;
       e.values_of = kAllValues;
     } else {
       e.stats = scan(v, nullptr);
       if (options_.values && e.role == Role::Logits && v.rank >= 2) {
-        e.values = last_rows(v);
+        e.values = last_rows(v, run_.store->values);
         e.values_of = kLastRowValues;
       }
     }

@@ -44,7 +44,7 @@ TEST_CASE("values are kept up to values_max, logits keep their last row", "[trac
     if (e.name != "input_ids" || e.step != 0) continue;
     ++found;
     REQUIRE(e.values.has_value());
-    CHECK(*e.values == std::vector<float>{12, 81, 92, 52, 65});
+    CHECK(std::vector<float>(e.values->begin(), e.values->end()) == std::vector<float>{12, 81, 92, 52, 65});
   }
   REQUIRE(found == 1);
 }
@@ -75,7 +75,7 @@ TEST_CASE("attention weights at prefill are causal and rows sum to one", "[trace
     if (e.name == "position_ids" && e.step == 2) {
       ++position_found;
       REQUIRE(e.values.has_value());
-      CHECK(*e.values == std::vector<float>{5});
+      CHECK(std::vector<float>(e.values->begin(), e.values->end()) == std::vector<float>{5});
     }
   }
   REQUIRE(attn_found == c.num_hidden_layers);  // one per layer

@@ -26,8 +26,8 @@ kvscope::trace::Run one_tensor(kvscope::trace::Op op, std::vector<int64_t> shape
   e.name = e.key = "x";
   e.op = op;
   e.shape = std::move(shape);
-  for (const std::string& d : dims) e.dims.push_back(run.strings->intern(d));
-  e.values = std::move(values);
+  for (const std::string& d : dims) e.dims.push_back(run.store->strings.intern(d));
+  e.values = run.store->values.copy(values);
   e.values_of = "all";
   run.events.push_back(e);
   kvscope::trace::StepRecord step;

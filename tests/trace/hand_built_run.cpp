@@ -9,7 +9,7 @@ int RunBuilder::add(const std::string& name, std::vector<int64_t> shape, int lay
                     std::vector<int> inputs) {
   trace::Event e;
   e.id = static_cast<int>(run.events.size());
-  e.name = run.strings->intern(name);
+  e.name = run.store->strings.intern(name);
   // Key and role as the model sets them for the same name in the same phase.
   const auto known = trace::classify(phase, name);
   e.key = known ? known->key : e.name;
