@@ -6,16 +6,22 @@
 
 namespace kvscope::trace {
 
-template <typename Strings>
-std::string join(const Strings& items, std::string_view sep) {
+// "a, b, c" with sep ", ": each item as `text` writes it (any range: vectors, spans, an event's shape).
+template <typename Items, typename Text>
+std::string join_with(const Items& items, std::string_view sep, const Text& text) {
   std::string out;
   bool first = true;
   for (const auto& item : items) {
     if (!first) out += sep;
-    out += item;
+    out += text(item);
     first = false;
   }
   return out;
+}
+
+template <typename Strings>
+std::string join(const Strings& items, std::string_view sep) {
+  return join_with(items, sep, [](const auto& item) -> std::string_view { return item; });
 }
 
 // The code point that starts at byte `i` of UTF-8 text, moving `i` past it; a sequence cut short by the
@@ -37,14 +43,7 @@ std::string visible_text(std::string_view text);
 // "12 81 92" with sep " ".
 template <typename Ints>
 std::string join_numbers(const Ints& values, std::string_view sep) {
-  std::string out;
-  bool first = true;
-  for (const auto& value : values) {
-    if (!first) out += sep;
-    out += std::to_string(value);
-    first = false;
-  }
-  return out;
+  return join_with(values, sep, [](const auto& value) { return std::to_string(value); });
 }
 
 // The three ways shapes and ids are written.
