@@ -129,8 +129,20 @@ std::span<const float> last_rows(const TensorView& view, ValueStore& store) {
 Stats compute_stats(const TensorView& view) { return scan(view, nullptr); }
 
 int Recorder::record(const EventSpec& spec) {
-  Event e;
-  e.id = static_cast<int>(run_.events.size());
+  // Built in place: an event is some 470 bytes, and a copy into the run would cost as much as filling it.
+  const int id = static_cast<int>(run_.events.size());
+  Event& e = run_.events.emplace_back();
+  try {
+    fill(e, id, spec);
+  } catch (...) {
+    run_.events.pop_back();  // no half-recorded event
+    throw;
+  }
+  return id;
+}
+
+void Recorder::fill(Event& e, int id, const EventSpec& spec) {
+  e.id = id;
   const Phase phase = spec.phase;
   e.name = name_in(spec.tensor, phase);
   e.key = tensor_name(spec.tensor).key;
@@ -177,8 +189,6 @@ int Recorder::record(const EventSpec& spec) {
       e.pieces.clear();  // an id the tokenizer lacks (a preset's vocabulary larger than the tokenizer's)
     }
   }
-  run_.events.push_back(std::move(e));
-  return run_.events.back().id;
 }
 
 }  // namespace kvscope::trace

@@ -27,6 +27,7 @@ class Recorder : public Sink {
   int next_id() const override { return static_cast<int>(run_.events.size()); }
 
  private:
+  void fill(Event& e, int id, const EventSpec& spec);
   Run& run_;
   CaptureOptions options_;
   TokenPieces pieces_;
