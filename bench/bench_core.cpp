@@ -3,7 +3,11 @@
 // cached decode on stories15m reads its weights at >= 50% of the bandwidth of a plain copy (BM_Copy).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <array>
+#include <chrono>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "app/common/recording.h"
@@ -52,72 +56,121 @@ void BM_UncachedGenerate(benchmark::State& state) { generate_to(state, core::Cac
 BENCHMARK(BM_CachedGenerate)->Arg(32)->Arg(128)->Arg(256)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_UncachedGenerate)->Arg(32)->Arg(128)->Arg(256)->Unit(benchmark::kMillisecond)->Iterations(1);
 
-// One cached decode step at position ~64, with no sink, a shape-only sink, or a value-capturing sink.
-void decode_steps(benchmark::State& state, int sink_kind) {
-  core::LlamaModel& model = stories();
-  const auto& c = model.config();
-  model.reserve(1, 64, 256);
-  const auto ids = prompt(64)[0];
-  core::PassInput in;
-  // A fresh cache holding the 64-token prefill; `in` is left set for decode steps.
-  auto prefilled = [&] {
-    core::KvCache cache(c, 1, 256, true);
-    in.phase = trace::Phase::Prefill;
-    in.tokens = 64;
-    in.ids = ids;
-    model.forward(in, &cache, nullptr);
-    in.phase = trace::Phase::Decode;
-    in.tokens = 1;
-    return cache;
-  };
-  core::KvCache cache = prefilled();
-  int32_t token = 1;
-  trace::Run run;
-  trace::CaptureOptions capture;
-  capture.stats = capture.values = sink_kind == 2;
-  trace::Recorder recorder(run, capture);
-  trace::Sink* sink = sink_kind == 0 ? nullptr : &recorder;
-  // Memory for the events and values of the steps until the run is cleared, taken before timing as
-  // RecordedGeneration takes it after its first decode step.
-  constexpr size_t kMaxEvents = 100000;
-  if (sink) {
-    in.ids = std::span<const int32_t>(&token, 1);
-    model.forward(in, &cache, sink);
-    size_t floats = 0;
-    for (const trace::Event& e : run.events) floats += e.values ? e.values->size() : 0;
-    const size_t steps = kMaxEvents / run.events.size() + 2;
-    run.events.clear();
-    run.store->values.clear();
-    run.events.reserve(kMaxEvents + steps * 200);
-    run.store->values.reserve(floats * steps);
-    cache = prefilled();
-  }
-  for (auto _ : state) {
-    if (cache.length() >= 255) {  // keep the context near 64..255 without leaving the loop's steady state
-      state.PauseTiming();
-      cache = prefilled();
-      state.ResumeTiming();
-    }
-    in.ids = std::span<const int32_t>(&token, 1);
-    token = model.forward(in, &cache, sink).next_tokens[0];
-    if (run.events.size() > kMaxEvents) {
-      state.PauseTiming();
+// Cached decode steps of stories15m at positions 64..255, the cache refilled with the same 64-token prefill when
+// full; one Recorder (and its run) per kind of sink, with memory for its events taken before timing, as
+// RecordedGeneration takes it after its first decode step.
+class DecodeSteps {
+ public:
+  enum Kind { kNoSink, kShapeSink, kValueSink, kKinds };
+
+  DecodeSteps() : model_(stories()), ids_(prompt(64)[0]) {
+    model_.reserve(1, 64, 256);
+    refill();
+    for (int kind = kShapeSink; kind < kKinds; ++kind) {
+      trace::CaptureOptions capture;
+      capture.stats = capture.values = kind == kValueSink;
+      recorders_[kind] = std::make_unique<trace::Recorder>(runs_[kind], capture);
+      step(static_cast<Kind>(kind));
+      trace::Run& run = runs_[kind];
+      size_t floats = 0;
+      for (const trace::Event& e : run.events) floats += e.values ? e.values->size() : 0;
+      const size_t steps = kMaxEvents / run.events.size() + 2;
       run.events.clear();
       run.store->values.clear();
-      state.ResumeTiming();
+      run.events.reserve(kMaxEvents + steps * 200);
+      run.store->values.reserve(floats * steps);
     }
+    refill();
   }
-  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
-  state.counters["weights GB/s"] = benchmark::Counter(weight_bytes_per_token(c) * state.iterations() / 1e9,
+
+  // One step; refilling the cache and clearing a full run happen with timing paused.
+  void step(Kind kind, benchmark::State* state = nullptr) {
+    if (cache_->length() >= 255) paused(state, [&] { refill(); });
+    in_.ids = std::span<const int32_t>(&token_, 1);
+    token_ = model_.forward(in_, cache_.get(), recorders_[kind].get()).next_tokens[0];
+    trace::Run& run = runs_[kind];
+    if (run.events.size() > kMaxEvents)
+      paused(state, [&] {
+        run.events.clear();
+        run.store->values.clear();
+      });
+  }
+
+  const core::LlamaConfig& config() const { return model_.config(); }
+
+ private:
+  static constexpr size_t kMaxEvents = 100000;
+
+  template <class F>
+  static void paused(benchmark::State* state, F f) {
+    if (state) state->PauseTiming();
+    f();
+    if (state) state->ResumeTiming();
+  }
+
+  void refill() {
+    cache_ = std::make_unique<core::KvCache>(model_.config(), 1, 256, true);
+    in_.phase = trace::Phase::Prefill;
+    in_.tokens = 64;
+    in_.ids = ids_;
+    model_.forward(in_, cache_.get(), nullptr);
+    in_.phase = trace::Phase::Decode;
+    in_.tokens = 1;
+  }
+
+  core::LlamaModel& model_;
+  std::vector<int32_t> ids_;
+  std::unique_ptr<core::KvCache> cache_;
+  core::PassInput in_;
+  int32_t token_ = 1;
+  std::array<trace::Run, kKinds> runs_;
+  std::array<std::unique_ptr<trace::Recorder>, kKinds> recorders_;
+};
+
+void report_decode_rate(benchmark::State& state, const core::LlamaConfig& c, double steps) {
+  state.counters["tokens/s"] = benchmark::Counter(steps, benchmark::Counter::kIsRate);
+  state.counters["weights GB/s"] = benchmark::Counter(weight_bytes_per_token(c) * steps / 1e9,
                                                       benchmark::Counter::kIsRate);
 }
 
-void BM_DecodeStep_NoSink(benchmark::State& state) { decode_steps(state, 0); }
-void BM_DecodeStep_ShapeSink(benchmark::State& state) { decode_steps(state, 1); }
-void BM_DecodeStep_ValueSink(benchmark::State& state) { decode_steps(state, 2); }
+void decode_steps(benchmark::State& state, DecodeSteps::Kind kind) {
+  DecodeSteps steps;
+  for (auto _ : state) steps.step(kind, &state);
+  report_decode_rate(state, steps.config(), static_cast<double>(state.iterations()));
+}
+
+void BM_DecodeStep_NoSink(benchmark::State& state) { decode_steps(state, DecodeSteps::kNoSink); }
+void BM_DecodeStep_ShapeSink(benchmark::State& state) { decode_steps(state, DecodeSteps::kShapeSink); }
+void BM_DecodeStep_ValueSink(benchmark::State& state) { decode_steps(state, DecodeSteps::kValueSink); }
 BENCHMARK(BM_DecodeStep_NoSink)->Unit(benchmark::kMicrosecond)->MinTime(1.0);
 BENCHMARK(BM_DecodeStep_ShapeSink)->Unit(benchmark::kMicrosecond)->MinTime(1.0);
 BENCHMARK(BM_DecodeStep_ValueSink)->Unit(benchmark::kMicrosecond)->MinTime(1.0);
+
+// The three kinds in turn over one cache, each step timed alone: a drift of the machine (a VM's neighbours) falls
+// on all three alike, so the ratios of their medians hold still where separate benchmarks wander by 10%.
+void BM_DecodeStep_SinkRatios(benchmark::State& state) {
+  DecodeSteps steps;
+  std::array<std::vector<double>, DecodeSteps::kKinds> us;
+  int first = 0;
+  for (auto _ : state) {
+    for (int i = 0; i < DecodeSteps::kKinds; ++i) {
+      const int kind = (first + i) % DecodeSteps::kKinds;  // rotated, so no kind always follows the same one
+      const auto t0 = std::chrono::steady_clock::now();
+      steps.step(static_cast<DecodeSteps::Kind>(kind), &state);
+      us[kind].push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    }
+    first = (first + 1) % DecodeSteps::kKinds;
+  }
+  auto median = [](std::vector<double> v) {
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v[v.size() / 2];
+  };
+  const double none = median(us[DecodeSteps::kNoSink]);
+  state.counters["no sink us"] = none;
+  state.counters["shape/none"] = median(us[DecodeSteps::kShapeSink]) / none;
+  state.counters["values/none"] = median(us[DecodeSteps::kValueSink]) / none;
+}
+BENCHMARK(BM_DecodeStep_SinkRatios)->Unit(benchmark::kMicrosecond)->MinTime(3.0);
 
 // The yardstick: a plain copy of a buffer larger than every cache, counting bytes read and written.
 void BM_Copy(benchmark::State& state) {
