@@ -10,6 +10,7 @@
 #include "core/gguf_model.h"
 #include "core/hf_weights.h"
 #include "core/llama2c.h"
+#include "core/load_progress.h"
 #include "core/memory_budget.h"
 #include "core/quant.h"
 
@@ -130,7 +131,11 @@ namespace {
 // A NaN or an infinity in a weight turns every logit into NaN and greedy decoding into token 0, silently:
 // refuse the file, naming the tensor and the first bad element.
 LlamaModel checked(const ModelSource& source, ModelWeights weights) {
-  for (const ModelParameter& p : model_parameters(weights)) {
+  const std::vector<ModelParameter> parameters = model_parameters(weights);
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    report_load_progress("checking the weights for NaN and infinity", static_cast<int64_t>(i),
+                         static_cast<int64_t>(parameters.size()));
+    const ModelParameter& p = parameters[i];
     const std::optional<NonFinite> bad = first_non_finite(p);
     if (!bad) continue;
     const std::string where = p.matrix ? " (row " + std::to_string(bad->index / p.matrix->cols()) + ", column " +

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/load_progress.h"
+
 namespace kvscope::core {
 
 ModelWeights ModelWeights::adopt(LlamaWeights&& w) {
@@ -54,8 +56,13 @@ ModelWeights assemble_weights(const LlamaConfig& config, const std::function<Wei
                               const std::function<Vector(const std::string&)>& vector) {
   ModelWeights w;
   w.tied = config.tie_word_embeddings;
+  // Progress in parameters read: embeddings, the layers' nine, the final norm and lm_head.
+  const int64_t total = 2 + 9 * int64_t{config.num_hidden_layers} + (w.tied ? 0 : 1);
+  const char* const stage = "reading the weights";
+  report_load_progress(stage, 0, total);
   w.embed_tokens = matrix("model.embed_tokens.weight");
   for (int l = 0; l < config.num_hidden_layers; ++l) {
+    report_load_progress(stage, 1 + 9 * int64_t{l}, total);
     const std::string p = "model.layers." + std::to_string(l) + ".";
     ModelLayer m;
     m.input_layernorm = vector(p + "input_layernorm.weight");
@@ -69,8 +76,10 @@ ModelWeights assemble_weights(const LlamaConfig& config, const std::function<Wei
     m.down_proj = matrix(p + "mlp.down_proj.weight");
     w.layers.push_back(std::move(m));
   }
+  report_load_progress(stage, total - (w.tied ? 1 : 2), total);
   w.norm = vector("model.norm.weight");
   if (!w.tied) w.lm_head = matrix("lm_head.weight");
+  report_load_progress(stage, total, total);
   return w;
 }
 

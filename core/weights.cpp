@@ -1,5 +1,6 @@
 #include "core/weights.h"
 
+#include "core/load_progress.h"
 #include "core/rng.h"
 
 namespace kvscope::core {
@@ -77,7 +78,9 @@ LlamaWeights random_weights(const LlamaConfig& config, uint64_t seed) {
   LlamaWeights w = allocate_weights(config, config.tie_word_embeddings);
   // HF's _init_weights: normal(0, initializer_range = 0.02) for linear and embedding, ones for RMSNorm.
   uint64_t index = 0;
-  for (NamedTensor& t : named_tensors(w)) {
+  const std::vector<NamedTensor> tensors = named_tensors(w);
+  for (NamedTensor t : tensors) {
+    report_load_progress("drawing random weights", static_cast<int64_t>(index), static_cast<int64_t>(tensors.size()));
     int64_t n = 1;
     for (int64_t s : t.shape) n *= s;
     if (t.shape.size() == 1) {
