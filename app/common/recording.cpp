@@ -138,16 +138,37 @@ trace::TokenPieces token_pieces(const tokenizer::Tokenizer* tokenizer) {
   return [tokenizer](int id) { return tokenizer->piece(id); };
 }
 
+namespace {
+
+class ObservedSink : public trace::Sink {
+ public:
+  ObservedSink(trace::Sink& inner, EventObserver observer) : inner_(inner), observer_(std::move(observer)) {}
+  int record(const trace::EventSpec& spec) override {
+    const int id = inner_.record(spec);
+    observer_(spec);
+    return id;
+  }
+  int next_id() const override { return inner_.next_id(); }
+
+ private:
+  trace::Sink& inner_;
+  EventObserver observer_;
+};
+
+}  // namespace
+
 RecordedGeneration::RecordedGeneration(core::LlamaModel& model, std::vector<std::vector<int32_t>> prompts,
                                        core::GenerationOptions options, trace::CaptureOptions capture,
-                                       trace::TokenPieces pieces)
+                                       trace::TokenPieces pieces, EventObserver observer)
     : run_(std::make_unique<trace::Run>()),
       recorder_(std::make_unique<trace::Recorder>(*run_, capture, std::move(pieces))) {
   run_->mode = options.mode;
   run_->prefill = options.prefill;
   run_->batch = static_cast<int>(prompts.size());
   run_->prompt = prompts.empty() ? std::vector<int>{} : std::vector<int>(prompts[0].begin(), prompts[0].end());
-  generator_ = std::make_unique<core::Generator>(model, std::move(prompts), options, recorder_.get());
+  if (observer) observed_ = std::make_unique<ObservedSink>(*recorder_, std::move(observer));
+  generator_ = std::make_unique<core::Generator>(model, std::move(prompts), options,
+                                                 observed_ ? observed_.get() : recorder_.get());
 }
 
 const core::StepResult& RecordedGeneration::step() {

@@ -2,6 +2,7 @@
 // Runs generation with a Recorder attached: the bridge from the model to trace documents,
 // shared by the CLI and the GUI.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,11 +73,15 @@ core::GenerationOptions generation_options(const RunSpec& spec, core::CacheMode 
 // Each id's piece, for the trace's token-id events; empty without a tokenizer.
 trace::TokenPieces token_pieces(const tokenizer::Tokenizer* tokenizer);
 
+// Told of each event as the model records it, on the thread that computes: how far a step has got.
+using EventObserver = std::function<void(const trace::EventSpec&)>;
+
 // One generation with its trace, advanced a step at a time (the GUI) or to the end (the CLI).
 class RecordedGeneration {
  public:
   RecordedGeneration(core::LlamaModel& model, std::vector<std::vector<int32_t>> prompts,
-                     core::GenerationOptions options, trace::CaptureOptions capture, trace::TokenPieces pieces = {});
+                     core::GenerationOptions options, trace::CaptureOptions capture, trace::TokenPieces pieces = {},
+                     EventObserver observer = {});
   bool done() const { return generator_->done(); }
   const core::StepResult& step();
   void run_to_end();
@@ -88,6 +93,7 @@ class RecordedGeneration {
  private:
   std::unique_ptr<trace::Run> run_;
   std::unique_ptr<trace::Recorder> recorder_;
+  std::unique_ptr<trace::Sink> observed_;  // the recorder, telling the observer of each event; null without one
   std::unique_ptr<core::Generator> generator_;
   std::vector<core::StepResult> results_;
   bool reserved_ = false;  // the run's events have their memory

@@ -79,6 +79,7 @@ int run(const Options& o) {
   TextMetrics metrics{[&fonts](std::string_view s) { return fonts.measure_graph_text(s); },
                       fonts.graph_font_size() * 1.15f, fonts.graph_font_size()};
   AppState app(o.spec, metrics);
+  app.background = true;  // the model computes on a thread of its own: frames keep coming, with its progress
   // The panes' sizes follow from the window's: known before the first frame, so a script's first `focus` or
   // `zoom` works on the real panes.
   set_window_size(app, {static_cast<float>(width), static_cast<float>(height)});
@@ -124,7 +125,7 @@ int run(const Options& o) {
       });
       if (headless && app.status_error) throw std::runtime_error(app.status);
     }
-    if (headless && (!runner || runner->finished()) && frames_left-- <= 0) {
+    if (headless && (!runner || runner->finished()) && !model_busy(app) && frames_left-- <= 0) {
       if (!o.screenshot.empty()) save_region(window, o.screenshot, {0, 0}, ImGui::GetIO().DisplaySize);
       break;
     }

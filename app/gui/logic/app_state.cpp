@@ -1,8 +1,11 @@
 #include "app/gui/logic/app_state.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 #include <utility>
+
+#include "app/gui/logic/tooltips.h"
 
 namespace kvscope::gui {
 
@@ -24,7 +27,15 @@ AppState::AppState(app::RunSpec spec, TextMetrics text_metrics)
 }
 
 const PaneView& pane(const AppState& app, Side s) { return app.panes[static_cast<size_t>(s)]; }
-const trace::Run& run_of(const AppState& app, Side s) { return app.session->run(s); }
+const trace::Run& run_of(const AppState& app, Side s) {
+  if (session_busy(app))
+    throw std::invalid_argument("the model is computing " + app.job.what() + "; try again when it is done");
+  return app.session->run(s);
+}
+
+bool session_busy(const AppState& app) { return app.job.running() && app.job.kind() == BackgroundJob::Kind::Steps; }
+
+bool model_busy(const AppState& app) { return app.job.running() || app.queued_steps > 0; }
 
 std::vector<Side> shown_sides(const AppState& app) {
   switch (app.mode) {
@@ -55,6 +66,13 @@ float label_pixels(const AppState& app, Side s) {
 float readable_zoom(const AppState& app) { return kReadableLabelPixels / app.metrics.font_px; }
 
 namespace {
+
+template <class... Args>
+std::string formatted(const char* fmt, Args... args) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, fmt, args...);
+  return buf;
+}
 
 Vec2 size_of(const Rect& r) { return {r.width(), r.height()}; }
 
@@ -88,6 +106,7 @@ void follow_selection(AppState& app) {
 }  // namespace
 
 void refresh(AppState& app) {
+  if (session_busy(app)) return;  // the views built before the job stay until it ends
   if (app.dirty) {
     std::string old_keys;
     for (const auto& p : app.panes) old_keys += p.layout_key + "|";
@@ -97,7 +116,10 @@ void refresh(AppState& app) {
       // What changed since the step before: a property of the step shown, so it stays until the next step.
       if (next.step > 0)
         mark_changes(next, build_pane_view(run, next.step - 1, app.view, app.layouts, app.metrics), run);
+      next.heading = pane_heading(run, next, app.session->meta(), tr(side_name(s)), app.view.fold);
+      if (next.step >= 0) next.work = step_work(run, next.step);
       app.panes[static_cast<size_t>(s)] = std::move(next);
+      app.kv_views[static_cast<size_t>(s)] = kv_cache_view_or_reserve(*app.session, s);
     }
     mark_differences(app.panes[0], app.session->run(Side::Cached), app.panes[1], app.session->run(Side::Uncached));
     std::string new_keys;
@@ -165,8 +187,13 @@ void set_view_mode(AppState& app, ViewMode mode) {
 
 void tick(AppState& app, double dt) {
   app.clock += dt;
+  poll_job(app);
   if (!app.playing) return;
   app.play_credit += dt * app.speed;
+  if (model_busy(app)) {  // playing as fast as the model computes, without a backlog of steps
+    app.play_credit = std::min(app.play_credit, 1.0);
+    return;
+  }
   while (app.play_credit >= 1.0) {
     app.play_credit -= 1.0;
     if (app.session->done()) {
@@ -176,11 +203,37 @@ void tick(AppState& app, double dt) {
       break;
     }
     do_step(app);
+    if (model_busy(app)) break;
   }
 }
 
-void apply_pending(AppState& app) {
-  auto next = std::make_unique<Session>(app.pending);
+namespace {
+
+// Runs the model's `work`: on the background thread, `done` following on this one when the job is collected,
+// or here and now. `failed` runs on this thread before the error is reported (rethrown here, or set as the
+// status by poll_job).
+void run_model_work(AppState& app, BackgroundJob::Kind kind, std::string what, std::function<void()> work,
+                    std::function<void(AppState&)> done, std::function<void(AppState&)> failed = {}) {
+  if (app.job.running()) throw std::invalid_argument("wait: " + app.job.what() + " is under way");
+  if (app.background) {
+    app.job_done = std::move(done);
+    app.job_failed = std::move(failed);
+    app.job.start(kind, std::move(what), std::move(work));
+    return;
+  }
+  try {
+    work();
+  } catch (...) {
+    if (failed) failed(app);
+    throw;
+  }
+  done(app);
+}
+
+// Runs after every job that stepped the session, failed or not: the runs have changed.
+void after_steps(AppState& app) { after_run_change(app); }
+
+void install_session(AppState& app, std::unique_ptr<Session> next) {
   app.session = std::move(next);
   app.prompt = prompt_field_of(*app.session);
   app.selection = {};
@@ -195,47 +248,145 @@ void apply_pending(AppState& app) {
                 : app.session->meta()      ? " (meta mode: shapes only)"
                                            : "");
   app.status_error = false;
+  app.generated_after_job = app.session->generated();
   after_run_change(app);
 }
 
-void load_spec(AppState& app, app::RunSpec spec) {
-  app::RunSpec before = std::exchange(app.pending, std::move(spec));
+void load(AppState& app, std::function<void(AppState&)> failed) {
+  auto loaded = std::make_shared<std::unique_ptr<Session>>();
+  run_model_work(
+      app, BackgroundJob::Kind::Load, "loading " + app.pending.model,
+      [loaded, spec = app.pending] { *loaded = std::make_unique<Session>(spec); },
+      [loaded](AppState& a) { install_session(a, std::move(*loaded)); }, std::move(failed));
+}
+
+}  // namespace
+
+void poll_job(AppState& app) {
+  if (!app.job.running() || !app.job.finished()) return;
+  auto done = std::exchange(app.job_done, {});
+  auto failed = std::exchange(app.job_failed, {});
   try {
-    apply_pending(app);
-  } catch (...) {
-    app.pending = std::move(before);
-    throw;
+    app.job.collect();
+    done(app);
+  } catch (const core::LoadCancelled&) {
+    if (failed) failed(app);
+    app.status = formatted(tr("Loading cancelled; still showing %s"), app.session->model().config().name.c_str());
+    app.status_error = false;
+  } catch (const std::exception& e) {
+    if (failed) failed(app);
+    app.queued_steps = 0;
+    app.playing = false;
+    app.status = in_app_words(e.what());
+    app.status_error = true;
+    app.job_error = e.what();
   }
+  if (app.queued_steps > 0) {
+    --app.queued_steps;
+    try {
+      do_step(app);
+    } catch (const std::exception& e) {
+      app.queued_steps = 0;
+      app.status = in_app_words(e.what());
+      app.status_error = true;
+      app.job_error = e.what();
+    }
+  }
+}
+
+void cancel_load(AppState& app) {
+  if (app.job.running() && app.job.kind() == BackgroundJob::Kind::Load) app.job.cancel();
+}
+
+std::optional<JobStatus> job_status(const AppState& app) {
+  if (!app.job.running()) return std::nullopt;
+  JobStatus s;
+  const double seconds = app.job.seconds();
+  if (app.job.kind() == BackgroundJob::Kind::Load) {
+    const core::LoadProgress& p = app.job.load_progress();
+    const int64_t total = p.total.load(std::memory_order_relaxed), done = p.done.load(std::memory_order_relaxed);
+    const char* stage = p.stage.load(std::memory_order_relaxed);
+    s.text = formatted(tr("Loading %s: %s (%.1f s)"), app.pending.model.c_str(),
+                       tr(*stage ? stage : "opening the file"), seconds);
+    s.fraction = total > 0 ? static_cast<float>(done) / static_cast<float>(total) : 0.0f;
+    s.can_cancel = true;
+    return s;
+  }
+  const Session::Progress p = app.session->progress();
+  const int layer = std::clamp(p.layer, -1, p.layers);
+  // The cached run's share first, then the uncached run's: each side's layers in order.
+  const float side_fraction = static_cast<float>(layer + 1) / static_cast<float>(p.layers + 1);
+  s.fraction = 0.5f * (p.side == Side::Uncached ? 1.0f + side_fraction : side_fraction);
+  const std::string where = layer < 0           ? tr("embedding")
+                            : layer >= p.layers ? tr("final norm and lm_head")
+                                                : formatted(tr("layer %d of %d"), layer, p.layers);
+  s.text = formatted(tr("Computing: %s, %s (%.1f s)"), tr(p.side == Side::Cached ? "cached run" : "uncached run"),
+                     where.c_str(), seconds);
+  if (app.queued_steps > 0) s.text += formatted(tr("; %d more steps queued"), app.queued_steps);
+  return s;
+}
+
+void apply_pending(AppState& app) { load(app, {}); }
+
+void load_spec(AppState& app, app::RunSpec spec) {
+  auto before = std::make_shared<app::RunSpec>(std::exchange(app.pending, std::move(spec)));
+  load(app, [before](AppState& a) { a.pending = std::move(*before); });
 }
 
 void do_reset(AppState& app) {
-  app.session->reset();
   app.playing = false;
-  app.panes = {};
-  app.status.clear();  // messages were about the run that is gone
-  app.status_error = false;
-  after_run_change(app);
+  run_model_work(
+      app, BackgroundJob::Kind::Steps, "a new start", [s = app.session.get()] { s->reset(); },
+      [](AppState& a) {
+        a.panes = {};
+        a.status.clear();  // messages were about the run that is gone
+        a.status_error = false;
+        a.generated_after_job = 0;
+        after_steps(a);
+      },
+      after_steps);
 }
 
 void do_prefill(AppState& app) {
-  app.session->prefill();
-  after_run_change(app);
+  run_model_work(
+      app, BackgroundJob::Kind::Steps, "the prefill", [s = app.session.get()] { s->prefill(); }, after_steps,
+      after_steps);
 }
 
 void do_step(AppState& app) {
+  const int budget = app.session->spec().new_tokens;
+  if (session_busy(app)) {  // queued behind the step under way, up to the budget
+    if (app.generated_after_job + app.queued_steps >= budget)
+      throw std::invalid_argument("the steps under way and queued reach all " + std::to_string(budget) +
+                                  " tokens the run was set up for");
+    ++app.queued_steps;
+    return;
+  }
   if (app.session->done()) {
     app.playing = false;
-    throw std::invalid_argument("the run has generated all " + std::to_string(app.session->spec().new_tokens) +
+    app.queued_steps = 0;
+    throw std::invalid_argument("the run has generated all " + std::to_string(budget) +
                                 " tokens it was set up for; raise new-tokens or use run-to");
   }
-  app.session->step();
-  after_run_change(app);
+  app.generated_after_job = app.session->generated() + 1;
+  run_model_work(
+      app, BackgroundJob::Kind::Steps, "token " + std::to_string(app.generated_after_job),
+      [s = app.session.get()] { s->step(); }, after_steps, after_steps);
 }
 
 void do_run_to(AppState& app, int tokens) {
   if (tokens < 1) throw std::invalid_argument("run-to needs a token count of at least 1");
-  app.session->run_to(tokens);
-  after_run_change(app);
+  if (model_busy(app)) throw std::invalid_argument("wait: " + app.job.what() + " is under way");
+  app.session->grow_budget(tokens);
+  app.generated_after_job = tokens;
+  run_model_work(
+      app, BackgroundJob::Kind::Steps, "tokens up to " + std::to_string(tokens),
+      [s = app.session.get(), tokens] { s->run_to(tokens); },
+      [](AppState& a) {
+        a.generated_after_job = a.session->generated();
+        after_steps(a);
+      },
+      after_steps);
 }
 
 void set_view_options(AppState& app, const ViewOptions& options) {
@@ -248,12 +399,17 @@ void set_view_options(AppState& app, const ViewOptions& options) {
 }
 
 void select_event(AppState& app, Side side, int event) {
-  const trace::Event& e = run_of(app, side).events.at(static_cast<size_t>(event));
   const PaneView& view = pane(app, side);
-  bool external = false;
+  const NodeView* node = nullptr;
   for (const auto& n : view.nodes)
-    if (n.event == event) external = n.external;
-  app.selection = {side, event, std::string(e.key), e.layer, external};
+    if (n.event == event) node = &n;
+  // A drawn node says what it is without the run (which a step in the background may be growing).
+  if (node) {
+    app.selection = {side, event, node->key, node->layer, node->external};
+  } else {
+    const trace::Event& e = run_of(app, side).events.at(static_cast<size_t>(event));
+    app.selection = {side, event, std::string(e.key), e.layer, false};
+  }
   app.counterpart = {};
   app.heatmap_slice = 0;
   app.inspector_dirty = true;

@@ -3,14 +3,17 @@
 // the selection, play state and feedback. Panels read it and call the functions below; nothing here
 // needs a window, so tests and the headless mode drive exactly what a user drives.
 #include <array>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "app/common/recording.h"
+#include "app/gui/logic/background_job.h"
 #include "app/gui/logic/graph_layout.h"
 #include "app/gui/logic/inspector.h"
+#include "app/gui/logic/kv_cache_view.h"
 #include "app/gui/logic/model_controls.h"
 #include "app/gui/logic/pane_view.h"
 #include "app/gui/logic/screen_layout.h"
@@ -61,6 +64,16 @@ struct AppState {
   int heatmap_slice = 0;
   TimingJob timing;  // the Work tab's "Time 5 runs": medians of replays in the background
 
+  // The model's work: in the background in the windowed app, so frames keep coming while it computes; inline
+  // when `background` is false (tests and the headless dump, which want each command done when it returns).
+  bool background = false;
+  BackgroundJob job;                          // declared after `session`, which its work may use: joined first
+  std::function<void(AppState&)> job_done;    // on the UI thread when the job succeeds
+  std::function<void(AppState&)> job_failed;  // ... and when it throws (before the error goes to the status)
+  int queued_steps = 0;                       // Step pressed while a step computes
+  int generated_after_job = 0;                // tokens generated once the job under way ends
+  std::optional<std::string> job_error;       // a job's failure, for a script to stop on
+
   // Where panels sit: the window's size (set by the UI, before the first frame too), the panels' state and the
   // heights the UI measured. The panes' sizes follow from these alone (screen_layout).
   Vec2 window_size{1600, 1000};
@@ -85,7 +98,8 @@ struct AppState {
   // Derived from the above by refresh(); rebuilt only when `dirty`.
   TextMetrics metrics;
   LayoutCache layouts;
-  std::array<PaneView, 2> panes;  // indexed by Side
+  std::array<PaneView, 2> panes;        // indexed by Side
+  std::array<KvCacheView, 2> kv_views;  // indexed by Side; before any step, the empty grid of the reserve
   TokenStrip strip;
   std::optional<InspectorView> inspector;
   WorkSeries series;
@@ -94,7 +108,23 @@ struct AppState {
 };
 
 const PaneView& pane(const AppState& app, Side s);
+// The side's run. Throws std::invalid_argument while a background job steps the session (its runs are growing):
+// what is drawn meanwhile comes from the views built before.
 const trace::Run& run_of(const AppState& app, Side s);
+bool session_busy(const AppState& app);  // a background job is stepping the session
+bool model_busy(const AppState& app);    // a job runs or steps wait in the queue: model commands must wait
+// A finished background job: its completion, or its error into the status; then the next queued step. Called
+// every frame (tick calls it).
+void poll_job(AppState& app);
+void cancel_load(AppState& app);  // the load under way stops at its next progress report; the old model stays
+
+// What the progress bar shows while the model works: a sentence and how far (0..1).
+struct JobStatus {
+  std::string text;
+  float fraction = 0;
+  bool can_cancel = false;  // a load
+};
+std::optional<JobStatus> job_status(const AppState& app);
 // The sides shown, in the order of the panes: one, or cached then uncached.
 std::vector<Side> shown_sides(const AppState& app);
 // Where everything sits in the window now, and the on-screen rectangle of side `s`'s pane (when shown).

@@ -178,6 +178,15 @@ int kv_cache_capacity(const Session& session) {
   return static_cast<int>(session.prompt().size()) + session.spec().new_tokens - 1;
 }
 
+KvCacheView kv_cache_view_or_reserve(const Session& session, Side s) {
+  const int capacity = kv_cache_capacity(session);
+  KvCacheView v = build_kv_cache_view(session.run(s), session.current_step(s), capacity);
+  if (v.cells.empty())
+    v.cells.assign(static_cast<size_t>(session.model().config().num_hidden_layers),
+                   std::vector<KvCell>(static_cast<size_t>(capacity)));
+  return v;
+}
+
 std::string kv_cache_summary(const KvCacheView& cached, const KvCacheView* uncached) {
   const KvCacheView* first = cached.step >= 0 ? &cached : uncached;
   if (!first || first->step < 0) return tr("The cache is empty: press Prefill or Step.");

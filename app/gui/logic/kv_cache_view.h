@@ -57,6 +57,9 @@ KvCacheView build_kv_cache_view(const trace::Run& run, int step, int capacity = 
 // The positions the generator reserves for the session's cache: every prompt token and every generated token
 // but the last, which is never fed back.
 int kv_cache_capacity(const Session& session);
+// Side `s`'s view at the step shown; before any step, the empty grid of the reserve the first step will fill
+// (layers from the model's configuration), so that the learner sees its shape.
+KvCacheView kv_cache_view_or_reserve(const Session& session, Side s);
 
 // One sentence on what the step did to the cache, in the interface language: "step 4 appended row 7 in each of
 // 2 layers and read rows 0–7; uncached recomputed rows 0–7: 8× the K/V work". `uncached` is the view of the

@@ -8,6 +8,7 @@
 
 #include "app/gui/logic/geometry.h"
 #include "app/gui/logic/graph_layout.h"
+#include "trace/compare.h"
 #include "trace/event.h"
 #include "trace/graph.h"
 
@@ -60,6 +61,8 @@ struct ClusterView {
 
 struct PaneView {
   int step = -1;            // -1: the run has no step to show yet
+  std::string heading;      // the pane's title line (app_state's refresh sets it)
+  trace::ModeWork work;     // what the step did: tokens in, multiply-accumulates, KV cache bytes (when step >= 0)
   std::string change_note;  // why no node is marked as changed, when the previous step was another phase
   std::vector<NodeView> nodes;
   std::vector<EdgeView> edges;

@@ -22,30 +22,56 @@ Session::Session(app::RunSpec spec) : spec_(std::move(spec)) {
 
 void Session::reset() {
   const auto record = [this](core::CacheMode mode) {
+    const int last_layer = loaded_.model->config().num_hidden_layers - 1;
+    // Events outside the layers come before the first (embeddings) or after the last (norm, lm_head).
+    auto observe = [this, last_layer](const trace::EventSpec& e) {
+      if (e.layer >= 0) progress_layer_.store(e.layer, std::memory_order_relaxed);
+      else if (progress_layer_.load(std::memory_order_relaxed) == last_layer)
+        progress_layer_.store(last_layer + 1, std::memory_order_relaxed);
+    };
     return std::make_unique<app::RecordedGeneration>(*loaded_.model, loaded_.prompts.ids,
                                                      app::generation_options(spec_, mode, loaded_), spec_.capture,
-                                                     app::token_pieces(loaded_.tokenizer.get()));
+                                                     app::token_pieces(loaded_.tokenizer.get()), observe);
   };
   cached_ = record(core::CacheMode::Cached);
   uncached_ = record(core::CacheMode::Uncached);
+  stale_ = false;
+}
+
+void Session::stepping(Side s) {
+  progress_layer_.store(-1, std::memory_order_relaxed);
+  progress_side_.store(s, std::memory_order_relaxed);
+}
+
+Session::Progress Session::progress() const {
+  return {progress_side_.load(std::memory_order_relaxed), progress_layer_.load(std::memory_order_relaxed),
+          loaded_.model->config().num_hidden_layers};
 }
 
 void Session::prefill() {
+  stepping(Side::Cached);
   if (!started() && !cached_->done()) cached_->step();
   catch_up_uncached();
 }
 
 void Session::step() {
   const int target = cached_->generator().generated() + 1;
-  while (!cached_->done() && cached_->generator().generated() < target) cached_->step();
+  while (!cached_->done() && cached_->generator().generated() < target) {
+    stepping(Side::Cached);
+    cached_->step();
+  }
   catch_up_uncached();
 }
 
+void Session::grow_budget(int tokens) {
+  if (tokens <= spec_.new_tokens) return;
+  spec_.new_tokens = tokens;
+  stale_ = true;
+}
+
 void Session::run_to(int tokens) {
-  if (tokens > spec_.new_tokens) {
-    spec_.new_tokens = tokens;
-    reset();
-  }
+  grow_budget(tokens);
+  if (stale_) reset();
   if (!started()) prefill();
   while (generated() < tokens && !done()) step();
 }
@@ -55,7 +81,10 @@ bool Session::done() const { return cached_->done(); }
 int Session::generated() const { return cached_->generator().generated(); }
 
 void Session::catch_up_uncached() {
-  while (!uncached_->done() && uncached_->generator().generated() < cached_->generator().generated()) uncached_->step();
+  while (!uncached_->done() && uncached_->generator().generated() < cached_->generator().generated()) {
+    stepping(Side::Uncached);
+    uncached_->step();
+  }
 }
 
 int Session::current_step(Side s) const {

@@ -13,7 +13,7 @@ void handle_keys(AppState& app) {
   const ImGuiIO& io = ImGui::GetIO();
   if (io.WantTextInput) return;
   if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Space))) attempt(app, [&] { do_step(app); });
-  if (ImGui::IsKeyPressed('R')) attempt(app, [&] { do_reset(app); });
+  if (ImGui::IsKeyPressed('R') && !model_busy(app)) attempt(app, [&] { do_reset(app); });
   if (ImGui::IsKeyPressed('F')) app.fit_requested = true;
   if (ImGui::IsKeyPressed('C')) attempt(app, [&] { show_counterpart(app); });
   if (io.InputQueueCharacters.contains('?')) app.help_open = !app.help_open;
@@ -78,11 +78,34 @@ void draw_bottom_tabs(AppState& app, const Rect& r) {
   ImGui::EndChild();
 }
 
-void draw_status_bar(const AppState& app, const Rect& r) {
+// While the model works: a bar filling with its progress, what it does, and Cancel for a load.
+void draw_job_progress(AppState& app, const JobStatus& job, const Rect& r) {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const float width = std::min(r.width() * 0.25f, ImGui::GetFontSize() * 14);
+  const ImVec2 bar_min{r.min.x + 8, r.min.y + 3}, bar_max{bar_min.x + width, r.max.y - 3};
+  dl->AddRectFilled(bar_min, bar_max, app.dark ? rgba(70, 70, 78) : rgba(250, 250, 250), 3);
+  dl->AddRectFilled(bar_min, {bar_min.x + width * std::clamp(job.fraction, 0.0f, 1.0f), bar_max.y}, rgba(70, 130, 210),
+                    3);
+  dl->AddRect(bar_min, bar_max, rgba(120, 120, 130), 3);
+  float x = bar_max.x + 8;
+  if (job.can_cancel) {
+    ImGui::SetCursorScreenPos({x, r.min.y + 1});
+    if (ImGui::SmallButton(tr("Cancel"))) cancel_load(app);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr("Stop loading; the model shown stays"));
+    x = ImGui::GetItemRectMax().x + 8;
+  }
+  dl->PushClipRect(im(r.min), im(r.max), true);
+  dl->AddText({x, r.min.y + 4}, app.dark ? rgba(230, 230, 230) : rgba(30, 30, 30), job.text.c_str());
+  dl->PopClipRect();
+}
+
+void draw_status_bar(AppState& app, const Rect& r) {
   ImDrawList* dl = ImGui::GetWindowDrawList();
   dl->AddRectFilled(im(r.min), im(r.max), app.dark ? rgba(45, 45, 50) : rgba(225, 225, 228));
   const ImVec2 at{r.min.x + 8, r.min.y + 4};
-  if (!app.status.empty()) {
+  if (const std::optional<JobStatus> job = job_status(app)) {
+    draw_job_progress(app, *job, r);
+  } else if (!app.status.empty()) {
     const ImU32 col = app.status_error ? rgba(200, 30, 30) : app.dark ? rgba(140, 220, 140) : rgba(20, 110, 20);
     dl->PushClipRect(im(r.min), im(r.max), true);
     dl->AddText(at, col, app.status.c_str());

@@ -65,10 +65,14 @@ void draw_model_controls(AppState& app, UiState& ui) {
   if (ImGui::Checkbox(tr("prefill all prompt tokens"), &all))
     p.prefill = all ? core::PrefillScheme::All : core::PrefillScheme::AllButLast;
   ImGui::Checkbox(tr("meta (shapes only)"), &p.meta);
+  ImGui::BeginDisabled(model_busy(app));  // one piece of model work at a time; the status bar shows it
   if (ImGui::Button(tr("Load"))) attempt(app, [&] { load_with_prompt_field(app); });
+  ImGui::EndDisabled();
   ImGui::SameLine();
   ImGui::TextDisabled("%s%s", app.session->model().config().name.c_str(), app.session->meta() ? " (meta)" : "");
+  ImGui::BeginDisabled(model_busy(app));
   draw_scenario_buttons(app);
+  ImGui::EndDisabled();
 }
 
 namespace {
@@ -79,7 +83,7 @@ float button_width(const char* label) { return ImGui::CalcTextSize(label).x + 2 
 bool tool_button(const char* label, const char* help, bool first = false) {
   if (!first) same_line_if_fits(button_width(label), 6);
   const bool clicked = ImGui::Button(label);
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", help);
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("%s", help);
   return clicked;
 }
 
@@ -126,10 +130,19 @@ void draw_toolbar(AppState& app, UiState& ui) {
     app.panels.left_auto = false;
     app.fit_requested = true;
   }
+  // While the model works, Step queues more steps behind the one computing; the others wait for it (a load
+  // disables all of them).
+  const bool busy = model_busy(app), loading = app.job.running() && app.job.kind() == BackgroundJob::Kind::Load;
+  ImGui::BeginDisabled(busy);
   if (tool_button(tr("Reset"), tr("Start the generation again (R)"))) attempt(app, [&] { do_reset(app); });
   if (tool_button(tr("Prefill"), tr("Run the prompt through the cached model: it fills the KV cache")))
     attempt(app, [&] { do_prefill(app); });
-  if (tool_button(tr("Step"), tr("Generate one more token in both runs (Space)"))) attempt(app, [&] { do_step(app); });
+  ImGui::EndDisabled();
+  ImGui::BeginDisabled(loading);
+  if (tool_button(tr("Step"), busy ? tr("Queue one more step after the one computing (Space)")
+                                   : tr("Generate one more token in both runs (Space)")))
+    attempt(app, [&] { do_step(app); });
+  ImGui::EndDisabled();
   if (tool_button(app.playing ? tr("Pause") : tr("Play"), tr("Step automatically at the speed set in Settings")))
     app.playing = !app.playing;
   same_line_if_fits(ImGui::GetFontSize() * 3 + button_width(tr("Run to")) + 4, 12);
@@ -137,7 +150,9 @@ void draw_toolbar(AppState& app, UiState& ui) {
   ImGui::InputInt("##runto", &ui.run_to, 0);
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr("How many tokens Run to generates in all"));
   ImGui::SameLine(0, 4);
+  ImGui::BeginDisabled(busy);
   if (ImGui::Button(tr("Run to"))) attempt(app, [&] { do_run_to(app, ui.run_to); });
+  ImGui::EndDisabled();
   int mode = static_cast<int>(app.mode);
   const float radios = ImGui::CalcTextSize(tr("cached")).x + ImGui::CalcTextSize(tr("uncached")).x +
                        ImGui::CalcTextSize(tr("both")).x + 3 * (ImGui::GetFrameHeight() + 12);

@@ -137,8 +137,7 @@ void draw_shape_differences(ImDrawList* dl, ImFont* font, float px, ImVec2 at, c
 void draw_pane_title(const AppState& app, Side side, const Rect& r) {
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const PaneView& view = pane(app, side);
-  const std::string heading = pane_heading(run_of(app, side), view, app.session->meta(), tr(side_name(side)),
-                                           app.view.fold);
+  const std::string& heading = view.heading;
   dl->PushClipRect(im(r.min), im(r.max), true);
   const ImU32 text = app.dark ? rgba(230, 230, 230) : rgba(30, 30, 30);
   dl->AddText({r.min.x + 2, r.min.y + 2}, text, heading.c_str());
@@ -158,7 +157,6 @@ void draw_graph_pane(AppState& app, Side side, Fonts& fonts, ImVec2 size) {
   handle_input(app, side, origin, hovered);
 
   const PaneView& view = pane(app, side);
-  const trace::Run& run = run_of(app, side);
   const ViewTransform& t = app.cameras[static_cast<size_t>(side)];
   const GraphColours c = graph_colours(app.dark);
   ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -241,11 +239,20 @@ void draw_graph_pane(AppState& app, Side side, Fonts& fonts, ImVec2 size) {
   dl->PopClipRect();
 
   const char* other = tr(side == Side::Cached ? "uncached run" : "cached run");
-  if (hovered_node >= 0)
+  // The tooltips read the run's events, which a step computing in the background is adding to: meanwhile the
+  // node's own label lines stand in.
+  if (hovered_node >= 0 && session_busy(app)) {
+    const NodeView& n = view.nodes[static_cast<size_t>(hovered_node)];
+    ImGui::SetTooltip("%s\n%s\n%s\n(%s)", n.name.c_str(), n.shape.c_str(), n.dims.c_str(),
+                      tr("more when the step is done"));
+  } else if (hovered_node >= 0) {
+    ImGui::SetTooltip(
+        "%s",
+        node_tooltip(run_of(app, side), view.nodes[static_cast<size_t>(hovered_node)], app.view.labels, other).c_str());
+  } else if (hovered_edge >= 0 && !session_busy(app)) {
     ImGui::SetTooltip("%s",
-                      node_tooltip(run, view.nodes[static_cast<size_t>(hovered_node)], app.view.labels, other).c_str());
-  else if (hovered_edge >= 0)
-    ImGui::SetTooltip("%s", edge_tooltip(run, view, view.edges[static_cast<size_t>(hovered_edge)]).c_str());
+                      edge_tooltip(run_of(app, side), view, view.edges[static_cast<size_t>(hovered_edge)]).c_str());
+  }
   draw_minimap(app, side, view, origin, size, c);
   ImGui::PopID();
 }
@@ -258,7 +265,7 @@ void draw_step_metrics_line(const AppState& app, Side side) {
     ImGui::TextDisabled("-");
     return;
   }
-  const trace::ModeWork m = step_work(run_of(app, side), step);
+  const trace::ModeWork& m = pane(app, side).work;
   // Work, not time: one wall-clock sample says more about the machine's load than about the cache.
   ImGui::Text(tr("this step: %d tokens in | %s | KV cache %s"), m.tokens_in,
               si_quantity(static_cast<double>(m.macs), Unit::Macs).c_str(),

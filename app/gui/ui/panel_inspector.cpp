@@ -244,7 +244,7 @@ void draw_inspector(AppState& app) {
     draw_histogram(*v.histogram, {ImGui::GetContentRegionAvail().x, 60});
   }
   if (!v.values_note.empty()) ImGui::TextDisabled("%s", v.values_note.c_str());
-  if (clicked >= 0) select_event(app, app.selection.side, clicked);
+  if (clicked >= 0) attempt(app, [&] { select_event(app, app.selection.side, clicked); });
 }
 
 }  // namespace kvscope::gui

@@ -187,18 +187,10 @@ void draw_grid(const AppState& app, const std::vector<Group>& groups, int column
 void draw_kv_cache_panel(const AppState& app, ImVec2 size) {
   // The tab's whole area: nothing is drawn below the panel inside its tab.
   ImGui::BeginChild("kv_cache_panel", {size.x, std::max(size.y, ImGui::GetContentRegionAvail().y)}, false);
-  const Session& session = *app.session;
-  const int capacity = kv_cache_capacity(session);
+  const int capacity = kv_cache_capacity(*app.session);
   const bool show_uncached = app.mode != ViewMode::Cached;
-  KvCacheView cached = build_kv_cache_view(session.run(Side::Cached), session.current_step(Side::Cached), capacity);
-  KvCacheView uncached = build_kv_cache_view(session.run(Side::Uncached), session.current_step(Side::Uncached),
-                                             capacity);
-  // Before any step the trace holds no cache; the grid still shows the reserve the first step will fill, so the
-  // learner sees its shape (layers from the model's configuration).
-  const int layers = session.model().config().num_hidden_layers;
-  for (KvCacheView* v : {&cached, &uncached})
-    if (v->cells.empty())
-      v->cells.assign(static_cast<size_t>(layers), std::vector<KvCell>(static_cast<size_t>(capacity)));
+  const KvCacheView& cached = app.kv_views[static_cast<size_t>(Side::Cached)];
+  const KvCacheView& uncached = app.kv_views[static_cast<size_t>(Side::Uncached)];
   const int columns = std::max({capacity, cached.capacity, uncached.capacity});
 
   // What the step did, in words, then the bytes; where the bytes come from on hover.
