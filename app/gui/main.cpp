@@ -62,6 +62,35 @@ void save_region(AppWindow& window, const std::string& path, ImVec2 min, ImVec2 
   write_png(path, pixels, w, h);
 }
 
+// The first model loads in the background while the window shows how far it is, as a load from the controls
+// does. Cancel falls back to the default model (quick to load); closing the window quits (nullptr).
+std::unique_ptr<Session> load_first_session(AppWindow& window, app::RunSpec& spec, std::string& status) {
+  std::unique_ptr<Session> session;
+  BackgroundJob job;
+  job.start(BackgroundJob::Kind::Load, "loading " + spec.model,
+            [&session, spec] { session = std::make_unique<Session>(spec); });
+  while (!job.finished()) {
+    if (window.should_close()) job.cancel();
+    window.begin_frame();
+    if (draw_load_screen(load_status(job, spec.model))) job.cancel();
+    window.render();
+    window.present();
+  }
+  try {
+    job.collect();
+  } catch (const core::LoadCancelled&) {
+    if (window.should_close()) return nullptr;
+    status = "loading " + spec.model + " cancelled; showing " + app::kDefaultModel;
+    spec.model = app::kDefaultModel;
+    spec.prompt_text.reset();
+    spec.prompts.clear();
+    spec.tokenizer.clear();
+    spec.meta = false;
+    return std::make_unique<Session>(spec);
+  }
+  return session;
+}
+
 int run(const Options& o) {
   int width = 1600, height = 1000;
   if (std::sscanf(o.size.c_str(), "%dx%d", &width, &height) != 2 || width < 200 || height < 200)
@@ -78,13 +107,20 @@ int run(const Options& o) {
   ImGui::GetStyle().ScaleAllSizes(scale);
   TextMetrics metrics{[&fonts](std::string_view s) { return fonts.measure_graph_text(s); },
                       fonts.graph_font_size() * 1.15f, fonts.graph_font_size()};
-  AppState app(o.spec, metrics);
+  app::RunSpec spec = o.spec;
+  std::string first_status;
+  // Headless, a script starts on the loaded model (and an error in loading it is the run's error).
+  std::unique_ptr<Session> first = headless ? std::make_unique<Session>(spec)
+                                            : load_first_session(window, spec, first_status);
+  if (!first) return 0;  // the window was closed while loading
+  AppState app(std::move(first), spec, metrics);
   app.background = true;  // the model computes on a thread of its own: frames keep coming, with its progress
   // The panes' sizes follow from the window's: known before the first frame, so a script's first `focus` or
   // `zoom` works on the real panes.
   set_window_size(app, {static_cast<float>(width), static_cast<float>(height)});
+  app.status = first_status;
   if (app.session->meta_forced())
-    app.status = o.spec.model + " opens in meta mode (shapes only): its float32 weights would need " +
+    app.status = spec.model + " opens in meta mode (shapes only): its float32 weights would need " +
                  std::to_string(app.session->model().config().parameter_count() * 4 / 1000000000) + " GB";
   UiState ui;
 

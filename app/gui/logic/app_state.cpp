@@ -19,7 +19,10 @@ const char* view_mode_name(ViewMode m) {
 }
 
 AppState::AppState(app::RunSpec spec, TextMetrics text_metrics)
-    : session(std::make_unique<Session>(spec)),
+    : AppState(std::make_unique<Session>(spec), spec, std::move(text_metrics)) {}
+
+AppState::AppState(std::unique_ptr<Session> loaded, app::RunSpec spec, TextMetrics text_metrics)
+    : session(std::move(loaded)),
       pending(std::move(spec)),
       prompt(prompt_field_of(*session)),
       metrics(std::move(text_metrics)) {
@@ -298,20 +301,23 @@ void cancel_load(AppState& app) {
   if (app.job.running() && app.job.kind() == BackgroundJob::Kind::Load) app.job.cancel();
 }
 
+JobStatus load_status(const BackgroundJob& job, const std::string& model) {
+  const core::LoadProgress& p = job.load_progress();
+  const int64_t total = p.total.load(std::memory_order_relaxed), done = p.done.load(std::memory_order_relaxed);
+  const char* stage = p.stage.load(std::memory_order_relaxed);
+  JobStatus s;
+  s.text = formatted(tr("Loading %s: %s (%.1f s)"), model.c_str(), tr(*stage ? stage : "opening the file"),
+                     job.seconds());
+  s.fraction = total > 0 ? static_cast<float>(done) / static_cast<float>(total) : 0.0f;
+  s.can_cancel = true;
+  return s;
+}
+
 std::optional<JobStatus> job_status(const AppState& app) {
   if (!app.job.running()) return std::nullopt;
+  if (app.job.kind() == BackgroundJob::Kind::Load) return load_status(app.job, app.pending.model);
   JobStatus s;
   const double seconds = app.job.seconds();
-  if (app.job.kind() == BackgroundJob::Kind::Load) {
-    const core::LoadProgress& p = app.job.load_progress();
-    const int64_t total = p.total.load(std::memory_order_relaxed), done = p.done.load(std::memory_order_relaxed);
-    const char* stage = p.stage.load(std::memory_order_relaxed);
-    s.text = formatted(tr("Loading %s: %s (%.1f s)"), app.pending.model.c_str(),
-                       tr(*stage ? stage : "opening the file"), seconds);
-    s.fraction = total > 0 ? static_cast<float>(done) / static_cast<float>(total) : 0.0f;
-    s.can_cancel = true;
-    return s;
-  }
   const Session::Progress p = app.session->progress();
   const int layer = std::clamp(p.layer, -1, p.layers);
   // The cached run's share first, then the uncached run's: each side's layers in order.

@@ -50,6 +50,8 @@ enum class BottomTab { KvCache, Work };
 
 struct AppState {
   AppState(app::RunSpec spec, TextMetrics metrics);
+  // With a session loaded before (the windowed app loads its first model in the background).
+  AppState(std::unique_ptr<Session> loaded, app::RunSpec spec, TextMetrics metrics);
 
   std::unique_ptr<Session> session;
   app::RunSpec pending;  // what the model controls edit; apply_pending() loads it
@@ -125,6 +127,8 @@ struct JobStatus {
   bool can_cancel = false;  // a load
 };
 std::optional<JobStatus> job_status(const AppState& app);
+// A load's line for the progress bar: the model, the stage, the seconds so far.
+JobStatus load_status(const BackgroundJob& job, const std::string& model);
 // The sides shown, in the order of the panes: one, or cached then uncached.
 std::vector<Side> shown_sides(const AppState& app);
 // Where everything sits in the window now, and the on-screen rectangle of side `s`'s pane (when shown).

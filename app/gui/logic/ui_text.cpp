@@ -97,6 +97,7 @@ constexpr std::array kTable{
     Entry{"; %d more steps queued", "；还有 %d 步在排队"},
     Entry{"more when the step is done", "本步完成后显示更多"},
     Entry{"Cancel", "取消"},
+    Entry{"Stop loading and open the default model instead", "停止加载，改为打开默认模型"},
     Entry{"Queue one more step after the one computing (Space)", "在正在计算的一步之后再排队一步（空格）"},
     Entry{"Stop loading; the model shown stays", "停止加载；保留当前模型"},
     Entry{"this step: %d tokens in | %s | KV cache %s", "本步: 输入 %d 个token | %s | KV 缓存 %s"},

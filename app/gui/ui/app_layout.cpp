@@ -118,6 +118,21 @@ void draw_status_bar(AppState& app, const Rect& r) {
 
 }  // namespace
 
+bool draw_load_screen(const JobStatus& status) {
+  const ImGuiIO& io = ImGui::GetIO();
+  ImGui::SetNextWindowPos({io.DisplaySize.x * 0.5f, io.DisplaySize.y * 0.5f}, ImGuiCond_Always, {0.5f, 0.5f});
+  ImGui::SetNextWindowSize({std::min(io.DisplaySize.x * 0.8f, ImGui::GetFontSize() * 36), 0});
+  ImGui::Begin("##loading", nullptr,
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings);
+  ImGui::TextUnformatted("kvscope");
+  ImGui::TextWrapped("%s", status.text.c_str());
+  ImGui::ProgressBar(status.fraction, {-FLT_MIN, 0});
+  const bool cancel = ImGui::Button(tr("Cancel"));
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr("Stop loading and open the default model instead"));
+  ImGui::End();
+  return cancel;
+}
+
 void draw_app(AppState& app, UiState& ui, Fonts& fonts) {
   handle_keys(app);
   if (ui.dark_applied != app.dark) {

@@ -27,6 +27,8 @@ struct UiState {
 inline constexpr const char* kExportFormats[] = {"mermaid", "dot", "json", "png"};
 
 void draw_app(AppState& app, UiState& ui, Fonts& fonts);
+// The window while the first model loads: what it does, a progress bar, Cancel. Returns whether Cancel was clicked.
+bool draw_load_screen(const JobStatus& status);
 
 void draw_model_controls(AppState& app, UiState& ui);
 void draw_toolbar(AppState& app, UiState& ui);  // run buttons, view mode, find, panel toggles
