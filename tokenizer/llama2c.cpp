@@ -1,6 +1,7 @@
 // llama2.c's tokenizer.bin, encoded and decoded exactly as llama2.c's run.c does (its encode() and decode()).
 #include <algorithm>
 #include <cstring>
+#include <queue>
 #include <unordered_map>
 
 #include "tokenizer/internal.h"
@@ -79,27 +80,7 @@ class Llama2cTokenizer : public Tokenizer {
       }
       i += n;
     }
-    // Merge the adjacent pair whose merged string has the highest score, the leftmost on a tie, until none can.
-    for (;;) {
-      float best_score = -1e10f;
-      int best_id = -1;
-      size_t best_at = 0;
-      std::string merged;
-      for (size_t i = 0; i + 1 < tokens.size(); ++i) {
-        merged = pieces_[tokens[i]];
-        merged += pieces_[tokens[i + 1]];
-        const int id = find(merged);
-        if (id >= 0 && scores_[id] > best_score) {
-          best_score = scores_[id];
-          best_id = id;
-          best_at = i;
-        }
-      }
-      if (best_id < 0) break;
-      tokens[best_at] = best_id;
-      tokens.erase(tokens.begin() + static_cast<std::ptrdiff_t>(best_at) + 1);
-    }
-    return tokens;
+    return merge_pairs(std::move(tokens));
   }
 
   // run.c prints each generated token's piece: after BOS (1) the leading space is dropped, <0xXX> is that byte.
@@ -140,6 +121,57 @@ class Llama2cTokenizer : public Tokenizer {
   bool is_special(int id) const override { return id == 1 || id == 2; }
 
  private:
+  // run.c's merge loop: the adjacent pair whose merged string has the highest score (above -1e10), the leftmost on
+  // a tie, until none can merge. run.c rescans every pair after each merge, O(n^2) for n characters (seconds for
+  // a few kilobytes of text a vocabulary merges little of); here each pair is scored once and queued, and a merge
+  // queues only the two pairs it makes, O(n log n), in the same order.
+  std::vector<int> merge_pairs(std::vector<int> tokens) const {
+    const int n = static_cast<int>(tokens.size());
+    std::vector<int> prev(static_cast<size_t>(n)), next(static_cast<size_t>(n));
+    std::vector<int> version(static_cast<size_t>(n), 0);  // bumped when a token changes or is merged away
+    for (int i = 0; i < n; ++i) {
+      prev[static_cast<size_t>(i)] = i - 1;
+      next[static_cast<size_t>(i)] = i + 1 < n ? i + 1 : -1;
+    }
+    struct Candidate {
+      float score;
+      int left, right, id, left_version, right_version;
+    };
+    // Highest score first; on a tie the leftmost (positions keep their order: a merge keeps the left token's).
+    const auto later = [](const Candidate& a, const Candidate& b) {
+      return a.score != b.score ? a.score < b.score : a.left > b.left;
+    };
+    std::priority_queue<Candidate, std::vector<Candidate>, decltype(later)> queue(later);
+    std::string merged;
+    const auto offer = [&](int left, int right) {
+      if (left < 0 || right < 0) return;
+      merged = pieces_[static_cast<size_t>(tokens[static_cast<size_t>(left)])];
+      merged += pieces_[static_cast<size_t>(tokens[static_cast<size_t>(right)])];
+      const int id = find(merged);
+      if (id >= 0 && scores_[static_cast<size_t>(id)] > -1e10f)
+        queue.push({scores_[static_cast<size_t>(id)], left, right, id, version[static_cast<size_t>(left)],
+                    version[static_cast<size_t>(right)]});
+    };
+    for (int i = 0; i + 1 < n; ++i) offer(i, i + 1);
+    while (!queue.empty()) {
+      const Candidate c = queue.top();
+      queue.pop();
+      const auto l = static_cast<size_t>(c.left), r = static_cast<size_t>(c.right);
+      if (version[l] != c.left_version || version[r] != c.right_version || next[l] != c.right) continue;  // stale
+      tokens[l] = c.id;
+      ++version[l];
+      ++version[r];  // merged away
+      next[l] = next[r];
+      if (next[r] >= 0) prev[static_cast<size_t>(next[r])] = c.left;
+      offer(prev[l], c.left);
+      offer(c.left, next[l]);
+    }
+    std::vector<int> out;
+    for (int i = n > 0 ? 0 : -1; i >= 0; i = next[static_cast<size_t>(i)])
+      out.push_back(tokens[static_cast<size_t>(i)]);
+    return out;
+  }
+
   int find(std::string_view s) const {
     const auto it = lookup_.find(std::string(s));
     return it == lookup_.end() ? -1 : it->second;

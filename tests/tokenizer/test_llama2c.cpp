@@ -7,6 +7,8 @@
 //   finds nothing, and falls back to its three UTF-8 bytes. run.c's ids decode back to the literal ▁.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstring>
+#include <fstream>
 
 #include "tests/support/temp_dir.h"
 #include "tests/tokenizer/reference.h"
@@ -64,4 +66,82 @@ TEST_CASE("llama2.c's vocabulary size comes from the checkpoint when given") {
                     Catch::Contains("kjv-bpe.bin") && Catch::Contains("after the 999 tokens"));
   CHECK_THROWS_WITH(load_llama2c(test::fixture("kjv-bpe.bin"), 1001),
                     Catch::Contains("kjv-bpe.bin") && Catch::Contains("truncated"));
+}
+
+namespace {
+
+// run.c's merge loop as run.c writes it: rescan every adjacent pair after each merge.
+std::vector<int> rescanning_merges(std::vector<int> tokens, const std::vector<std::string>& pieces,
+                                   const std::vector<float>& scores) {
+  const auto find = [&](const std::string& s) {
+    const auto it = std::find(pieces.begin(), pieces.end(), s);
+    return it == pieces.end() ? -1 : static_cast<int>(it - pieces.begin());
+  };
+  for (;;) {
+    float best_score = -1e10f;
+    int best_id = -1;
+    size_t best_at = 0;
+    for (size_t i = 0; i + 1 < tokens.size(); ++i) {
+      const int id = find(pieces[static_cast<size_t>(tokens[i])] + pieces[static_cast<size_t>(tokens[i + 1])]);
+      if (id >= 0 && scores[static_cast<size_t>(id)] > best_score) {
+        best_score = scores[static_cast<size_t>(id)];
+        best_id = id;
+        best_at = i;
+      }
+    }
+    if (best_id < 0) return tokens;
+    tokens[best_at] = best_id;
+    tokens.erase(tokens.begin() + static_cast<std::ptrdiff_t>(best_at) + 1);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("llama2.c merges in run.c's order: the best score first, the leftmost on a tie (random vocabularies)") {
+  test::TempDir dir("llama2c-merges");
+  for (uint32_t seed = 1; seed <= 40; ++seed) {
+    uint32_t state = seed;
+    const auto next = [&state] { return state = state * 1664525u + 1013904223u, state >> 8; };
+    // <unk>, <s>, </s>, the 256 byte tokens, "a", "b", "c", " ", then random strings of them with scores from a
+    // few values (ties), one in ten -1e10 or lower (never merged).
+    std::vector<std::string> pieces{"<unk>", "\n<s>\n", "\n</s>\n"};
+    for (int b = 0; b < 256; ++b) pieces.push_back("<0x" + std::to_string(b) + ">");
+    for (const char* s : {"a", "b", "c", " "}) pieces.emplace_back(s);
+    std::vector<float> scores(pieces.size(), 0.0f);
+    while (pieces.size() < 340) {
+      std::string s;
+      for (uint32_t k = 0, len = 2 + next() % 4; k < len; ++k) s += "abc "[next() % 4];
+      if (std::find(pieces.begin(), pieces.end(), s) != pieces.end()) continue;
+      pieces.push_back(s);
+      scores.push_back(next() % 10 == 0 ? -1e10f - static_cast<float>(next() % 2) * 1e10f
+                                        : static_cast<float>(next() % 5));
+    }
+    std::string bin(4, '\0');
+    int32_t max_len = 0;
+    for (const auto& p : pieces) max_len = std::max(max_len, static_cast<int32_t>(p.size()));
+    std::memcpy(bin.data(), &max_len, 4);
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      const auto len = static_cast<int32_t>(pieces[i].size());
+      bin.append(reinterpret_cast<const char*>(&scores[i]), 4);
+      bin.append(reinterpret_cast<const char*>(&len), 4);
+      bin += pieces[i];
+    }
+    const auto path = dir / ("tokenizer-" + std::to_string(seed) + ".bin");
+    std::ofstream(path, std::ios::binary) << bin;
+    const auto t = load_llama2c(path, std::nullopt);
+    for (int text_no = 0; text_no < 5; ++text_no) {
+      std::string text;
+      for (uint32_t k = 0, len = next() % 200; k < len; ++k) text += "abc d"[next() % 5];  // "d": byte fallback
+      // run.c's start: BOS, the dummy " ", each character's token (or its byte's), as encode makes it.
+      std::vector<int> start{1};
+      if (!text.empty()) start.push_back(262);
+      for (char ch : text) {
+        const auto it = std::find(pieces.begin(), pieces.end(), std::string(1, ch));
+        start.push_back(it != pieces.end() ? static_cast<int>(it - pieces.begin())
+                                           : static_cast<unsigned char>(ch) + 3);
+      }
+      INFO("seed " << seed << ", text \"" << text << "\"");
+      CHECK(t->encode(text, true) == rescanning_merges(start, pieces, scores));
+    }
+  }
 }
