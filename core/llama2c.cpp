@@ -7,11 +7,14 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <map>
+#include <memory>
 #include <stdexcept>
 #include <utility>
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,6 +51,14 @@ class File {
   File& operator=(const File&) = delete;
 
   int64_t size() const { return size_; }
+
+  // The whole file mapped read-only, unmapped when the last owner lets go.
+  std::shared_ptr<const uint8_t> map() const {
+    void* p = ::mmap(nullptr, static_cast<size_t>(size_), PROT_READ, MAP_PRIVATE, fd_, 0);
+    if (p == MAP_FAILED) fail(path_, std::string("cannot map: ") + std::strerror(errno));
+    const auto bytes = static_cast<size_t>(size_);
+    return {static_cast<const uint8_t*>(p), [bytes](const uint8_t* q) { ::munmap(const_cast<uint8_t*>(q), bytes); }};
+  }
 
   // Reads exactly n bytes at offset; the sizes were checked against the file's length beforehand, so a short read
   // means the file changed under us.
@@ -292,6 +303,30 @@ float* destination(LlamaWeights& w, Part part, int64_t layer) {
   return nullptr;
 }
 
+// The llama2.c part and layer of an HF parameter name.
+std::pair<Part, int64_t> part_of(const std::string& name) {
+  static const std::pair<std::string_view, Part> kInLayer[] = {{"input_layernorm.weight", Part::AttnNorm},
+                                                               {"self_attn.q_proj.weight", Part::Wq},
+                                                               {"self_attn.k_proj.weight", Part::Wk},
+                                                               {"self_attn.v_proj.weight", Part::Wv},
+                                                               {"self_attn.o_proj.weight", Part::Wo},
+                                                               {"post_attention_layernorm.weight", Part::FfnNorm},
+                                                               {"mlp.gate_proj.weight", Part::W1},
+                                                               {"mlp.down_proj.weight", Part::W2},
+                                                               {"mlp.up_proj.weight", Part::W3}};
+  if (name == "model.embed_tokens.weight") return {Part::Embed, 0};
+  if (name == "model.norm.weight") return {Part::FinalNorm, 0};
+  if (name == "lm_head.weight") return {Part::Classifier, 0};
+  const std::string prefix = "model.layers.";
+  const size_t dot = name.find('.', prefix.size());
+  if (name.rfind(prefix, 0) == 0 && dot != std::string::npos) {
+    const int64_t layer = std::stoll(name.substr(prefix.size(), dot - prefix.size()));
+    for (const auto& [suffix, part] : kInLayer)
+      if (std::string_view(name).substr(dot + 1) == suffix) return {part, layer};
+  }
+  throw std::logic_error("llama2c: no checkpoint tensor for " + name);
+}
+
 }  // namespace
 
 Matrix rotary_rows_from_interleaved(const Matrix& interleaved, int heads) {
@@ -366,6 +401,36 @@ Llama2cCheckpoint read_llama2c(const std::string& path) {
   }
   out.config = c;
   return out;
+}
+
+ModelWeights map_llama2c_weights(const std::string& path) {
+  const File file(path);
+  Llama2cHeader h;
+  const std::vector<Block> blocks = parse_header(path, file, h);
+  if (h.version == 2) return ModelWeights::adopt(read_llama2c(path).weights);
+  const std::shared_ptr<const uint8_t> map = file.map();
+  std::map<std::pair<Part, int64_t>, const uint8_t*> at;
+  int64_t offset = h.version == 0 ? kLlama2cLegacyHeaderBytes : kLlama2cHeaderBytes;
+  for (const Block& b : blocks)
+    for (int64_t t = 0; t < b.tensors; ++t, offset += b.bytes) at[{b.part, t}] = map.get() + offset;
+  std::map<std::string, std::vector<int64_t>, std::less<>> shapes;
+  for (ParameterShape& p : parameter_shapes(h.config)) shapes[p.name] = std::move(p.shape);
+  const LlamaConfig& c = h.config;
+  auto matrix = [&](const std::string& name) {
+    const auto [part, layer] = part_of(name);
+    const std::vector<int64_t>& shape = shapes.at(name);
+    WeightMatrix m(GgmlType::F32, shape[0], shape[1], at.at({part, layer}), map);
+    // Rows read through an order, the mapping untouched: the same rows as rotary_rows_from_interleaved's copy.
+    if (part == Part::Wq) m.reorder_rows(rotary_order_from_interleaved(shape[0], c.num_attention_heads));
+    else if (part == Part::Wk) m.reorder_rows(rotary_order_from_interleaved(shape[0], c.num_key_value_heads));
+    return m;
+  };
+  auto vector = [&](const std::string& name) {
+    Vector v(shapes.at(name)[0]);
+    std::memcpy(v.data(), at.at(part_of(name)), static_cast<size_t>(v.size()) * sizeof(float));
+    return v;
+  };
+  return assemble_weights(c, matrix, vector);
 }
 
 }  // namespace kvscope::core

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "core/config.h"
+#include "core/model_weights.h"
 #include "core/safetensors.h"  // WeightsError
 #include "core/weights.h"
 
@@ -58,6 +59,10 @@ Llama2cHeader read_llama2c_header(const std::string& path);
 
 // The header and every weight, version 2's int8 groups dequantized. Throws as read_llama2c_header.
 Llama2cCheckpoint read_llama2c(const std::string& path);
+
+// The weights a model computes with: a float32 checkpoint (legacy, version 1) mapped where it lies, no copy (Q and K
+// read through a row order); version 2's int8 groups dequantized to float32. Throws as read_llama2c_header.
+ModelWeights map_llama2c_weights(const std::string& path);
 
 // Rows of a [heads * head_size, in] Q or K projection from the interleaved rotary order (llama2.c, Meta, GGUF) to
 // rotate_half's: within each head, row t * head_size/2 + i of the result is row 2 * i + t of `interleaved`

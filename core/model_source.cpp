@@ -167,8 +167,8 @@ LlamaModel load_model(const ModelSource& source, uint64_t seed, bool meta) {
       return checked(source,
                      map_gguf_weights(std::make_shared<const GgufFile>(GgufFile::open(source.path)), source.config));
     case ModelFormat::llama2c:
-      check_float32_fits(source);
-      return checked(source, ModelWeights::adopt(read_llama2c(source.path).weights));
+      if (read_llama2c_header(source.path).version == 2) check_float32_fits(source);  // dequantized; others mapped
+      return checked(source, map_llama2c_weights(source.path));
   }
   throw std::logic_error("load_model: unknown format");
 }

@@ -104,7 +104,9 @@ void check_config(const Llama2cCheckpoint& read, const LlamaConfig& want, const 
 
 const std::vector<int32_t> kIds{3, 14, 15, 9, 26, 5, 35, 63, 0, 32, 38, 46};
 
-std::vector<float> kvscope_logits(const LlamaConfig& c, LlamaWeights w) {
+// From float32 weights, or the weights a loader maps (ModelWeights).
+template <class Weights>
+std::vector<float> kvscope_logits(const LlamaConfig& c, Weights w) {
   LlamaModel model(c, std::move(w));
   const int T = static_cast<int>(kIds.size());
   model.reserve(1, T, T);
@@ -219,6 +221,13 @@ TEST_CASE("float32 llama2.c checkpoints read back exactly and compute run.c's lo
     CHECK(max_abs_diff(ours, kvscope_logits(c, hf)) <= 1e-5);
     // The pairing matters on this model: reading the rows without un-permuting them would be caught.
     CHECK(max_abs_diff(theirs, llama2c_logits(c, file_layout, false)) > 1e-2);
+
+    // What a model loads: the file mapped, Q and K read through a row order, the same weights and logits.
+    ModelWeights mapped = map_llama2c_weights(path);
+    CHECK(mapped.layers[0].q_proj.type() == GgmlType::F32);
+    LlamaWeights widened = mapped.dequantized();
+    check_same_weights(widened, hf);
+    CHECK(kvscope_logits(c, std::move(mapped)) == ours);
   }
 }
 
