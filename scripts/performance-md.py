@@ -76,6 +76,35 @@ def trace_section(core):
         t = ms(m[name])
         ratio = f"{t / base:.2f}x" if base and name.startswith("BM_DecodeStep") else ""
         lines.append(f"| {label} | {t:.3f} | {ratio} |")
+    if "BM_DecodeStep_SinkRatios" in m:
+        r = m["BM_DecodeStep_SinkRatios"]
+        lines += ["", "The separate benchmarks above wander by several percent between runs on this VM, more than the "
+                  "shape-only sink costs. `BM_DecodeStep_SinkRatios` steps the three kinds in turn over one cache and "
+                  "times each step alone, so a drift of the machine falls on all three; the ratios of the medians:", "",
+                  "| no sink, us per step | shape-only / no sink | values / no sink |", "|---:|---:|---:|",
+                  f"| {r['no sink us']:.0f} | {r['shape/none']:.3f} | {r['values/none']:.2f} |"]
+    return lines
+
+
+def gui_frames_section(gui):
+    """The app's frames while a 1.1B model works in the background (bench/gui_frame_time.cpp)."""
+    rows = [("loading the 1.1B Q4_K_M file, app frames", "BM_FramesDuringLoad1B_ui"),
+            ("a traced decode step of both runs, app frames", "BM_FramesDuringStep1B_ui"),
+            ("the same, with Mesa's software OpenGL", "BM_FramesDuringStep1B_with_gl")]
+    found = {b["name"].split("/")[0]: b for b in gui.get("benchmarks", [])}
+    lines = ["## The app while a 1.1B model works", "",
+             "`xvfb-run -a -s '-screen 0 1920x1200x24' build/bench/gui_frame_time --benchmark_filter=1B`: the model "
+             "loads or steps on its own thread (every core) while the app draws frames at 60 Hz. \"app frames\" is "
+             "the time to build each frame (the app's panels and Dear ImGui); \"with OpenGL\" the time from one frame "
+             "to the next when Xvfb's software rasteriser also draws it, competing with the model for the two cores "
+             "(on a GPU that part leaves the CPU).", "",
+             "| while | frames | median ms | p95 ms | max ms | seconds per load or step |", "|---|---:|---:|---:|---:|---:|"]
+    for label, name in rows:
+        b = found.get(name)
+        if b is None or b.get("error_occurred"):
+            continue
+        lines.append(f"| {label} | {b['frames']:.0f} | {b['frame ms median']:.2f} | {b['frame ms p95']:.2f} | "
+                     f"{b['frame ms max']:.1f} | {b['s per job']:.2f} |")
     return lines
 
 
@@ -110,6 +139,9 @@ def main():
     lines += decode_section(decode) + [""] + trace_section(core)
     if gguf is not None:
         lines += [""] + gguf_1b_section(gguf)
+    gui = load(directory, "gui_frame_time.json")
+    if gui is not None:
+        lines += [""] + gui_frames_section(gui)
     with open(out + ".tmp", "w") as f:
         f.write("\n".join(lines) + "\n")
     os.replace(out + ".tmp", out)

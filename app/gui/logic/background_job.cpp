@@ -1,5 +1,9 @@
 #include "app/gui/logic/background_job.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <stdexcept>
 #include <utility>
@@ -7,6 +11,9 @@
 namespace kvscope::gui {
 
 namespace {
+
+constexpr int kWorkNice = 5;
+
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -48,6 +55,9 @@ void BackgroundJob::start(Kind kind, std::string what, std::function<void()> wor
   kind_ = kind;
   what_ = std::move(what);
   thread_ = std::thread([state = state_.get(), work = std::move(work)] {
+    // Below the UI thread, which needs a millisecond or two per frame and should get it when the model keeps
+    // every core busy. Linux keeps nice per thread; the threads a job starts (a loaded model's pool) inherit it.
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), kWorkNice);
     try {
       core::ScopedLoadProgress installed(state->progress);
       work();
