@@ -128,10 +128,12 @@ ModelSource resolve_model(const std::string& arg) {
 namespace {
 
 // A NaN or an infinity in a weight turns every logit into NaN and greedy decoding into token 0, silently:
-// refuse the file, naming the tensor and the first bad element.
+// refuse the file, naming the tensor and the first bad element. The check runs on every core; on a mapped file it
+// is also what brings the pages in (the page cache's, not a copy).
 LlamaModel checked(const ModelSource& source, ModelWeights weights) {
+  ThreadPool pool(available_cores());
   for (const ModelParameter& p : model_parameters(weights)) {
-    const std::optional<NonFinite> bad = first_non_finite(p);
+    const std::optional<NonFinite> bad = first_non_finite(p, &pool);
     if (!bad) continue;
     const std::string where = p.matrix ? " (row " + std::to_string(bad->index / p.matrix->cols()) + ", column " +
                                              std::to_string(bad->index % p.matrix->cols()) + ")"
