@@ -129,14 +129,16 @@ ModelSource resolve_model(const std::string& arg) {
 namespace {
 
 // A NaN or an infinity in a weight turns every logit into NaN and greedy decoding into token 0, silently:
-// refuse the file, naming the tensor and the first bad element.
+// refuse the file, naming the tensor and the first bad element. The check runs on every core; on a mapped file it
+// is also what brings the pages in (the page cache's, not a copy).
 LlamaModel checked(const ModelSource& source, ModelWeights weights) {
+  ThreadPool pool(available_cores());
   const std::vector<ModelParameter> parameters = model_parameters(weights);
   for (size_t i = 0; i < parameters.size(); ++i) {
     report_load_progress("checking the weights for NaN and infinity", static_cast<int64_t>(i),
                          static_cast<int64_t>(parameters.size()));
     const ModelParameter& p = parameters[i];
-    const std::optional<NonFinite> bad = first_non_finite(p);
+    const std::optional<NonFinite> bad = first_non_finite(p, &pool);
     if (!bad) continue;
     const std::string where = p.matrix ? " (row " + std::to_string(bad->index / p.matrix->cols()) + ", column " +
                                              std::to_string(bad->index % p.matrix->cols()) + ")"

@@ -1,7 +1,9 @@
 #include "core/model_weights.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "core/load_progress.h"
 
@@ -121,15 +123,59 @@ std::optional<NonFinite> first_in(const float* v, int64_t n, int64_t offset) {
   return std::nullopt;
 }
 
-// Whether `count` 16-bit floats `step` bytes apart are all finite: a half-width float is non-finite exactly when
-// its exponent bits (`mask`) are all ones.
-bool halves_finite(const uint8_t* p, int64_t count, int64_t step, uint16_t mask) {
-  for (int64_t i = 0; i < count; ++i) {
-    uint16_t bits = 0;
-    std::memcpy(&bits, p + i * step, 2);
-    if ((bits & mask) == mask) return false;
+// Whether n float32 values are all finite: a float is non-finite exactly when its bits without the sign reach
+// infinity's (0x7f800000), so the largest of them decides. Eight at a time: a load, an and and a max per eight.
+bool floats_finite(const uint8_t* p, int64_t n) {
+  using u32x8 = uint32_t __attribute__((vector_size(32)));
+  u32x8 top{};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    u32x8 v;
+    std::memcpy(&v, p + 4 * i, sizeof v);
+    v &= 0x7fffffffu;
+    top = v > top ? v : top;
   }
-  return true;
+  uint32_t m = 0;
+  for (int k = 0; k < 8; ++k) m = std::max(m, top[k]);
+  for (; i < n; ++i) {
+    uint32_t v = 0;
+    std::memcpy(&v, p + 4 * i, 4);
+    m = std::max(m, v & 0x7fffffffu);
+  }
+  return m < 0x7f800000u;
+}
+
+// The same for n float16 (limit 0x7c00) or bfloat16 (0x7f80) values side by side, sixteen at a time.
+bool halves_finite(const uint8_t* p, int64_t n, uint16_t limit) {
+  using u16x16 = uint16_t __attribute__((vector_size(32)));
+  u16x16 top{};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    u16x16 v;
+    std::memcpy(&v, p + 2 * i, sizeof v);
+    v &= uint16_t{0x7fff};
+    top = v > top ? v : top;
+  }
+  uint16_t m = 0;
+  for (int k = 0; k < 16; ++k) m = std::max(m, top[k]);
+  for (; i < n; ++i) {
+    uint16_t v = 0;
+    std::memcpy(&v, p + 2 * i, 2);
+    m = std::max(m, static_cast<uint16_t>(v & 0x7fff));
+  }
+  return m < limit;
+}
+
+// Whether the float16 scales of `blocks` blocks of `step` bytes, each at `at` within its block, are all finite (a
+// block type's integer quants always are).
+bool block_scales_finite(const uint8_t* p, int64_t blocks, int64_t step, int64_t at) {
+  uint16_t m = 0;
+  for (int64_t b = 0; b < blocks; ++b) {
+    uint16_t bits = 0;
+    std::memcpy(&bits, p + b * step + at, 2);
+    m = std::max(m, static_cast<uint16_t>(bits & 0x7fff));
+  }
+  return m < 0x7c00;
 }
 
 // The whole matrix is checked on its stored bits; only a row that holds a bad value is widened to say which.
@@ -137,33 +183,40 @@ bool row_all_finite(const WeightMatrix& m, int64_t r) {
   const uint8_t* p = m.row_data(r);
   const int64_t n = m.cols();
   switch (m.type()) {
-    case GgmlType::F16: return halves_finite(p, n, 2, 0x7c00);
-    case GgmlType::BF16: return halves_finite(p, n, 2, 0x7f80);
-    case GgmlType::Q8_0: return halves_finite(p, n / 32, 34, 0x7c00);  // int8 values are finite; their scales
-    default: {
-      float v = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        std::memcpy(&v, p + 4 * i, 4);
-        if (!std::isfinite(v)) return false;
-      }
-      return true;
-    }
+    case GgmlType::F16: return halves_finite(p, n, 0x7c00);
+    case GgmlType::BF16: return halves_finite(p, n, 0x7f80);
+    case GgmlType::Q8_0: return block_scales_finite(p, n / 32, 34, 0);
+    case GgmlType::Q4_K: return block_scales_finite(p, n / 256, 144, 0) && block_scales_finite(p, n / 256, 144, 2);
+    case GgmlType::Q6_K: return block_scales_finite(p, n / 256, 210, 208);
+    default: return floats_finite(p, n);
   }
 }
 
 }  // namespace
 
-std::optional<NonFinite> first_non_finite(const ModelParameter& p) {
+std::optional<NonFinite> first_non_finite(const ModelParameter& p, ThreadPool* pool) {
   if (p.vector) return first_in(p.vector->data(), p.vector->size(), 0);
   const WeightMatrix& m = *p.matrix;
-  std::vector<float> row;
-  for (int64_t r = 0; r < m.rows(); ++r) {
-    if (row_all_finite(m, r)) continue;
-    row.resize(static_cast<size_t>(m.cols()));
-    m.row_to_f32(r, row.data());
-    return first_in(row.data(), m.cols(), r * m.cols());
-  }
-  return std::nullopt;
+  const int64_t rows = m.rows();
+  // Each part scans a fixed range of rows and stops at its first bad one; the first part that found one has the
+  // matrix's first, whatever the number of parts.
+  const int parts = pool ? pool->size() : 1;
+  std::vector<int64_t> first_bad(static_cast<size_t>(parts), rows);
+  auto scan = [&](int part) {
+    const int64_t last = ThreadPool::begin(rows, part + 1, parts);
+    for (int64_t r = ThreadPool::begin(rows, part, parts); r < last; ++r)
+      if (!row_all_finite(m, r)) {
+        first_bad[static_cast<size_t>(part)] = r;
+        return;
+      }
+  };
+  if (pool) pool->run(scan);
+  else scan(0);
+  const int64_t bad = *std::min_element(first_bad.begin(), first_bad.end());
+  if (bad == rows) return std::nullopt;
+  std::vector<float> row(static_cast<size_t>(m.cols()));
+  m.row_to_f32(bad, row.data());
+  return first_in(row.data(), m.cols(), bad * m.cols());
 }
 
 }  // namespace kvscope::core

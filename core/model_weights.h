@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/thread_pool.h"
 #include "core/weight_matrix.h"
 #include "core/weights.h"
 
@@ -50,11 +51,13 @@ struct ModelParameter {
 };
 std::vector<ModelParameter> model_parameters(const ModelWeights& weights);
 
-// The first element of a parameter that is NaN or infinite, and which it is.
+// The first element of a parameter that is NaN or infinite, and which it is. The stored bits are checked (a
+// block type's scales), vectorised; with a pool, a matrix's rows are split across its threads, with the same answer
+// for any thread count.
 struct NonFinite {
   int64_t index = 0;  // row-major, in HF's row order
   bool nan = false;
 };
-std::optional<NonFinite> first_non_finite(const ModelParameter& parameter);
+std::optional<NonFinite> first_non_finite(const ModelParameter& parameter, ThreadPool* pool = nullptr);
 
 }  // namespace kvscope::core
