@@ -159,6 +159,17 @@ void report_frames(benchmark::State& state, std::vector<double> ms, double work_
   state.counters["s per job"] = work_s / jobs;
 }
 
+// The app's run on the 1.1B file: 5 random prompt ids, up to 16 new tokens.
+app::RunSpec spec_1b(const AppState& app, const std::string& path) {
+  app::RunSpec spec = app.pending;
+  spec.model = path;
+  spec.prompt_text.reset();
+  spec.prompts.clear();
+  spec.prompt_len = 5;
+  spec.new_tokens = 16;
+  return spec;
+}
+
 // Loading the 1.1B file (its K-quants converted to Q8_0) in the background, frames drawn meanwhile.
 void frames_during_load(benchmark::State& state, bool with_gl) {
   const std::string path = gguf_1b_path();
@@ -171,13 +182,8 @@ void frames_during_load(benchmark::State& state, bool with_gl) {
   double work_s = 0;
   int jobs = 0;
   for (auto _ : state) {
-    app::RunSpec spec = app->pending;
-    spec.model = path;
-    spec.prompt_text.reset();
-    spec.prompts.clear();
-    spec.prompt_len = 5;
     const auto t0 = std::chrono::steady_clock::now();
-    load_spec(*app, spec);
+    load_spec(*app, spec_1b(*app, path));
     frames_until_done(state, *app, ui, with_gl, ms);
     work_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ++jobs;
@@ -195,13 +201,7 @@ void frames_during_step(benchmark::State& state, bool with_gl) {
   app->background = true;
   UiState ui;
   std::vector<double> ms;
-  app::RunSpec spec = app->pending;
-  spec.model = path;
-  spec.prompt_text.reset();
-  spec.prompts.clear();
-  spec.prompt_len = 5;
-  spec.new_tokens = 16;
-  load_spec(*app, spec);
+  load_spec(*app, spec_1b(*app, path));
   frames_until_done(state, *app, ui, with_gl, ms);
   do_prefill(*app);
   frames_until_done(state, *app, ui, with_gl, ms);
