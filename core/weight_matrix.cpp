@@ -20,7 +20,8 @@ WeightMatrix::WeightMatrix(Matrix&& owned)
 
 bool WeightMatrix::kept_as_stored(uint32_t type) {
   const auto t = static_cast<GgmlType>(type);
-  return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16 || t == GgmlType::Q8_0;
+  return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16 || t == GgmlType::Q8_0 ||
+         t == GgmlType::Q4_K || t == GgmlType::Q6_K;
 }
 
 WeightMatrix WeightMatrix::requantized_q8_0(uint32_t type, int64_t rows, int64_t cols, const uint8_t* data) {
