@@ -134,13 +134,17 @@ void dot2(const float* x0, const float* x1, const uint8_t* w, int64_t n, float& 
   out1 = s1;
 }
 
-// fn(j) for every output feature j (row of the weights), each thread taking a fixed range for every token: a
-// weight row is read from memory once per pass and reused from cache for all the tokens.
+// fn(j, row) for every output feature j (row j of the weights, its bytes at `row`), each thread taking a fixed
+// range of the rows for every token: a weight row is read from memory once per pass and reused from cache for all
+// the tokens. The rows are read in the order they are stored, a reordered Q or K projection's too (each output
+// written where it belongs): one stream front to back is what memory reads fastest, and jumping between rows read
+// at half the speed here.
 template <typename Fn>
-void for_outputs(ThreadPool& pool, int64_t outputs, const Fn& fn) {
+void for_outputs(ThreadPool& pool, const WeightMatrix& w, const Fn& fn) {
   pool.run([&](int part) {
-    const int64_t last = ThreadPool::begin(outputs, part + 1, pool.size());
-    for (int64_t j = ThreadPool::begin(outputs, part, pool.size()); j < last; ++j) fn(j);
+    const int64_t last = ThreadPool::begin(w.rows(), part + 1, pool.size());
+    for (int64_t s = ThreadPool::begin(w.rows(), part, pool.size()); s < last; ++s)
+      fn(w.row_of_stored(s), w.stored_row_data(s));
   });
 }
 
@@ -149,8 +153,7 @@ void linear_as(const Matrix& x, const WeightMatrix& w, Matrix& y, int rows, Thre
   const int64_t n = w.cols(), xs = x.cols(), stride = y.cols();
   const float* xd = x.data();
   float* yd = y.data();
-  for_outputs(pool, w.rows(), [&](int64_t j) {
-    const uint8_t* wj = w.row_data(j);
+  for_outputs(pool, w, [&](int64_t j, const uint8_t* wj) {
     int r = 0;
     for (; r + 2 <= rows; r += 2)
       dot2<W>(xd + r * xs, xd + (r + 1) * xs, wj, n, yd[r * stride + j], yd[(r + 1) * stride + j]);
@@ -243,8 +246,7 @@ void linear_q8_0(const Matrix& x, const WeightMatrix& w, Matrix& y, int rows, Th
   QuantizedRows& xq = quantized;
   quantize_rows(x, rows, n, xq);
   float* yd = y.data();
-  for_outputs(pool, w.rows(), [&](int64_t j) {
-    const uint8_t* wj = w.row_data(j);
+  for_outputs(pool, w, [&](int64_t j, const uint8_t* wj) {
     for (int r = 0; r < rows; ++r)
       yd[r * stride + j] = dot_q8_0(wj, xq.scale.data() + r * blocks, xq.q.data() + r * n, blocks);
   });
@@ -420,8 +422,7 @@ void linear_k(const Matrix& x, const WeightMatrix& w, Matrix& y, int rows, Threa
   QuantizedRowsK& xq = quantized;
   quantize_rows_k(x, rows, n, xq);
   float* yd = y.data();
-  for_outputs(pool, w.rows(), [&](int64_t j) {
-    const uint8_t* wj = w.row_data(j);
+  for_outputs(pool, w, [&](int64_t j, const uint8_t* wj) {
     for (int r = 0; r < rows; ++r)
       yd[r * stride + j] = Dot(wj, xq.scale.data() + r * blocks, xq.q.data() + r * n, xq.sums.data() + r * n / 16,
                                blocks);

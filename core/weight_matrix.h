@@ -39,6 +39,10 @@ class WeightMatrix {
   const uint8_t* row_data(int64_t r) const {
     return data_ + (order_ ? int64_t{(*order_)[static_cast<size_t>(r)]} : r) * row_bytes_;
   }
+  // The bytes of the s-th row as stored, and the row it is after any reordering: the matrix kernels walk the rows
+  // as stored, front to back, and write each output where it belongs.
+  const uint8_t* stored_row_data(int64_t s) const { return data_ + s * row_bytes_; }
+  int64_t row_of_stored(int64_t s) const { return inverse_ ? int64_t{(*inverse_)[static_cast<size_t>(s)]} : s; }
   // Row r widened to float32 (exactly: every stored type is a subset of float32).
   void row_to_f32(int64_t r, float* out) const;
   Matrix to_f32() const;
@@ -53,7 +57,8 @@ class WeightMatrix {
   int64_t rows_ = 0, cols_ = 0, row_bytes_ = 0;
   const uint8_t* data_ = nullptr;
   std::shared_ptr<const void> owner_;
-  std::shared_ptr<const std::vector<int32_t>> order_;  // null: stored order
+  std::shared_ptr<const std::vector<int32_t>> order_;    // null: stored order
+  std::shared_ptr<const std::vector<int32_t>> inverse_;  // (*inverse_)[(*order_)[r]] == r
 };
 
 // The row order that reads HF's rotate_half layout out of rows stored with each head's rotary pairs interleaved
