@@ -931,7 +931,7 @@ int measure(const Options& o, const FileKind& kind, const Plan& plan, const fs::
     for (const auto& [name, n] : counts) out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + name;
     return out;
   };
-  const std::string page_cache = o.cold ? "cold (evicted)" : "warm (evicted, then read back once with read())";
+  const std::string page_cache = o.cold ? "cold: evicted" : "warm: evicted, then read back once with read()";
   std::printf("\nTinyLlama-1.1B-shaped GGUF, %s, random weights\n", kind.name);
   std::printf("  file                   %s\n", path.c_str());
   std::printf("  size                   %.1f MiB (%llu bytes), %zu tensors: %s; %.2f bits/weight\n", mib,
