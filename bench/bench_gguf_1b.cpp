@@ -859,12 +859,20 @@ int measure(const Options& o, const FileKind& kind, const Plan& plan, const fs::
     std::vector<double> scan_gb_s, step_s, prefill_s, run_tokens_per_s;
   };
   std::map<int, PerThreads> timed;
+  // One scan pool per thread count for the whole measurement, each warmed by an untimed pass: a thread just made
+  // may share a busy core with its maker until the scheduler moves it, and a pass then reads at one thread's speed.
+  model.set_threads(1);
+  std::map<int, std::unique_ptr<core::ThreadPool>> scan_pools;
+  for (const int threads : o.decode_threads) {
+    scan_pools[threads] = std::make_unique<core::ThreadPool>(threads);
+    scan.pass_gb_s(*scan_pools[threads]);
+  }
   for (int run = 0; run < o.runs; ++run)
     for (const int threads : o.decode_threads) {
-      model.set_threads(threads);
-      core::ThreadPool pool(threads);
       PerThreads& p = timed[threads];
-      for (int pass = 0; pass < 3; ++pass) p.scan_gb_s.push_back(scan.pass_gb_s(pool));
+      model.set_threads(1);  // the model's idle workers, if any, must not spin beside the scan
+      for (int pass = 0; pass < 3; ++pass) p.scan_gb_s.push_back(scan.pass_gb_s(*scan_pools[threads]));
+      model.set_threads(threads);
       const DecodeRun r = decode_run(model, prompt, o.decode_steps);
       p.prefill_s.push_back(r.prefill_s);
       p.step_s.insert(p.step_s.end(), r.step_s.begin(), r.step_s.end());
@@ -958,13 +966,16 @@ int measure(const Options& o, const FileKind& kind, const Plan& plan, const fs::
               o.decode_steps);
   std::printf("  prompt                 \"%s\" = %d tokens\n", kPromptText, T);
   std::printf("  weights read per token %.1f MiB\n", static_cast<double>(per_token) / (1 << 20));
-  std::printf("  memory scan            %.2f GiB read-only, 3 passes before each run\n",
+  std::printf("  memory scan            %.2f GiB read-only, 3 passes before each run, the best taken\n",
               static_cast<double>(scan.bytes()) / (1 << 30));
   nlohmann::ordered_json per_threads = nlohmann::ordered_json::array();
   for (const int threads : o.decode_threads) {
     const PerThreads& p = timed[threads];
     const double step = median(p.step_s), tps = step > 0 ? 1 / step : 0;
-    const double scan_gb_s = median(p.scan_gb_s), decode_gb_s = static_cast<double>(per_token) * tps / 1e9;
+    // The bar is the scan's best pass: scheduling noise only ever slows a pass, and memory cannot be read faster
+    // than it can be read.
+    const double scan_gb_s = *std::max_element(p.scan_gb_s.begin(), p.scan_gb_s.end());
+    const double decode_gb_s = static_cast<double>(per_token) * tps / 1e9;
     const double prefill = median(p.prefill_s);
     std::printf(
         "  %d thread%s              %7.2f tokens/s (%.1f ms/token; runs %s), prefill %.2f tokens/s\n"
@@ -985,6 +996,7 @@ int measure(const Options& o, const FileKind& kind, const Plan& plan, const fs::
                            {"prefill_s", p.prefill_s},
                            {"prefill_tokens_per_s", T / prefill},
                            {"scan_gb_s", scan_gb_s},
+                           {"scan_median_gb_s", median(p.scan_gb_s)},
                            {"scan_passes_gb_s", p.scan_gb_s},
                            {"decode_gb_s", decode_gb_s},
                            {"fraction_of_scan", decode_gb_s / scan_gb_s}});

@@ -108,7 +108,7 @@ def gguf_1b_section(runs):
              f"{d['prompt_tokens']}-token prompt per thread count, median step; each run follows three passes of a "
              f"{d['scan_bytes'] / 2**30:.0f} GiB read-only memory scan on as many threads. Read GB/s is the weight "
              "bytes a step reads (every matrix as kept in memory, one embedding row, the norms) times tokens/s, "
-             "against the scan's median.", "",
+             "against the scan's best pass.", "",
              "| weights | file MiB | kept as | load s | peak MiB | tokens/s 1 thread | tokens/s 2 threads | "
              "llama.cpp 1 / 2 threads | GB/s 1 thread: decode / scan | GB/s 2 threads: decode / scan |",
              "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
