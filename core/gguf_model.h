@@ -1,8 +1,8 @@
 #pragma once
 // A LLaMA model stored in a GGUF file (architecture `llama`, as llama.cpp's convert_hf_to_gguf.py writes it):
 // the config from the `llama.*` metadata, the weights from the `token_embd`, `blk.N.*`, `output_norm` and
-// `output` tensors, put in HF's layout: F32, F16, BF16 and Q8_0 matrices are used from the file's mapping as
-// they are stored, the other block types are requantized to Q8_0 when the model loads.
+// `output` tensors, put in HF's layout: F32, F16, BF16, Q8_0, Q4_K and Q6_K matrices are used from the file's
+// mapping as they are stored, the other block types are requantized to Q8_0 when the model loads.
 //
 // llama.cpp's converter permutes the rows of every Q and K projection for the interleaved rotary layout
 // (rotating pairs (2i, 2i+1)); kvscope's forward, like HF's, rotates (i, i + head_size/2), so those rows are
@@ -42,7 +42,7 @@ struct GgufWeight {
 // and a type kvscope can dequantize. Throws GgufError naming the file and tensor. Reads no tensor bytes.
 std::vector<GgufWeight> gguf_weights(const GgufFile& file, const LlamaConfig& config);
 
-// The weights for a LlamaModel: F32, F16, BF16 and Q8_0 matrices stay in `file`'s mapping (which they keep
+// The weights for a LlamaModel: F32, F16, BF16, Q8_0, Q4_K and Q6_K matrices stay in `file`'s mapping (which they keep
 // alive); the other block types are requantized to Q8_0 after checking that the copies fit in memory; Q and K
 // rows are read in rotate_half order. Throws as gguf_weights does, std::length_error when the copies would not
 // fit.

@@ -1,8 +1,8 @@
 // ops::linear: the matrix products of a pass, split across threads by output features. Weights are read in their
 // stored precision. F32, F16 and BF16 are widened to float32 eight at a time inside a float32 dot product;
-// widening is exact, so a float16 or bfloat16 matrix gives the same bits as its float32 copy would. Q8_0 is
-// multiplied as ggml multiplies it: the activations quantized to Q8_0 too, each block's products summed exactly
-// in integers, then scaled.
+// widening is exact, so a float16 or bfloat16 matrix gives the same bits as its float32 copy would. Q8_0, Q4_K and
+// Q6_K are multiplied as ggml multiplies them: the activations quantized to 8 bits too (per 32 for Q8_0, per 256
+// for the K-quants), each block's products summed exactly in integers, then scaled.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -60,13 +60,19 @@ struct F16Weights {
 };
 
 struct BF16Weights {
-  // A bfloat16 is the top half of a float32.
+  // A bfloat16 is the top half of a float32. One widening instruction (GCC lowers the generic conversion of eight
+  // 16-bit lanes to four: two half-width widenings and an insert), then a shift.
   static f32x8 load8(const uint8_t* w, int64_t i) {
+#if defined(__AVX2__)
+    const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2 * i)));
+    return reinterpret_cast<f32x8>(_mm256_slli_epi32(wide, 16));
+#else
     using u16x8 = uint16_t __attribute__((vector_size(16)));
     using u32x8 = uint32_t __attribute__((vector_size(32)));
     u16x8 h;
     std::memcpy(&h, w + 2 * i, sizeof h);
     return reinterpret_cast<f32x8>(__builtin_convertvector(h, u32x8) << 16);
+#endif
   }
   static float load1(const uint8_t* w, int64_t i) {
     uint16_t h;
@@ -128,13 +134,17 @@ void dot2(const float* x0, const float* x1, const uint8_t* w, int64_t n, float& 
   out1 = s1;
 }
 
-// fn(j) for every output feature j (row of the weights), each thread taking a fixed range for every token: a
-// weight row is read from memory once per pass and reused from cache for all the tokens.
+// fn(j, row) for every output feature j (row j of the weights, its bytes at `row`), each thread taking a fixed
+// range of the rows for every token: a weight row is read from memory once per pass and reused from cache for all
+// the tokens. The rows are read in the order they are stored, a reordered Q or K projection's too (each output
+// written where it belongs): one stream front to back is what memory reads fastest, and jumping between rows read
+// at half the speed here.
 template <typename Fn>
-void for_outputs(ThreadPool& pool, int64_t outputs, const Fn& fn) {
+void for_outputs(ThreadPool& pool, const WeightMatrix& w, const Fn& fn) {
   pool.run([&](int part) {
-    const int64_t last = ThreadPool::begin(outputs, part + 1, pool.size());
-    for (int64_t j = ThreadPool::begin(outputs, part, pool.size()); j < last; ++j) fn(j);
+    const int64_t last = ThreadPool::begin(w.rows(), part + 1, pool.size());
+    for (int64_t s = ThreadPool::begin(w.rows(), part, pool.size()); s < last; ++s)
+      fn(w.row_of_stored(s), w.stored_row_data(s));
   });
 }
 
@@ -143,8 +153,7 @@ void linear_as(const Matrix& x, const WeightMatrix& w, Matrix& y, int rows, Thre
   const int64_t n = w.cols(), xs = x.cols(), stride = y.cols();
   const float* xd = x.data();
   float* yd = y.data();
-  for_outputs(pool, w.rows(), [&](int64_t j) {
-    const uint8_t* wj = w.row_data(j);
+  for_outputs(pool, w, [&](int64_t j, const uint8_t* wj) {
     int r = 0;
     for (; r + 2 <= rows; r += 2)
       dot2<W>(xd + r * xs, xd + (r + 1) * xs, wj, n, yd[r * stride + j], yd[(r + 1) * stride + j]);
@@ -185,10 +194,15 @@ i32x8 products32(const uint8_t* w, const int8_t* x) {
 #if defined(__AVX2__)
   const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
   const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
-  // |w| * (x * sign(w)) = w * x, as unsigned times signed bytes, summed in pairs (at most 2 * 128 * 127, which
-  // 16 bits hold), then the pairs in pairs.
+  // |w| * (x * sign(w)) = w * x, as unsigned times signed bytes, summed in fours: with AVX-VNNI in one instruction,
+  // else in pairs (at most 2 * 128 * 127, which 16 bits hold), then the pairs in pairs. Both sums are exact.
+#if defined(__AVXVNNI__)
+  return reinterpret_cast<i32x8>(
+      _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(wv, wv), _mm256_sign_epi8(xv, wv)));
+#else
   const __m256i pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(wv, wv), _mm256_sign_epi8(xv, wv));
   return reinterpret_cast<i32x8>(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+#endif
 #else
   i32x8 lanes{};
   for (int i = 0; i < 32; ++i) lanes[i / 4] += int32_t{static_cast<int8_t>(w[i])} * int32_t{x[i]};
@@ -206,16 +220,23 @@ float half_scale(const uint8_t* block) {
 #endif
 }
 
-// One output: the blocks in order, each block's integer products scaled by both scales into eight float lanes,
-// the lanes summed pairwise at the end.
+// One output: the even blocks into one set of eight float lanes and the odd ones into another (two chains of
+// multiply-adds, so that one need not wait on the latency of the last), each block's integer products scaled by both
+// scales; the two added, then the lanes pairwise.
 float dot_q8_0(const uint8_t* w, const float* xscale, const int8_t* xq, int64_t blocks) {
-  f32x8 acc{};
-  for (int64_t b = 0; b < blocks; ++b) {
+  f32x8 even{}, odd{};
+  auto block_products = [&](int64_t b, f32x8 acc) {
     const uint8_t* block = w + b * kQ8Bytes;
     const f32x8 products = __builtin_convertvector(products32(block + 2, xq + b * kQ8Block), f32x8);
-    acc = madd(simd::splat(half_scale(block) * xscale[b]), products, acc);
+    return madd(simd::splat(half_scale(block) * xscale[b]), products, acc);
+  };
+  int64_t b = 0;
+  for (; b + 2 <= blocks; b += 2) {
+    even = block_products(b, even);
+    odd = block_products(b + 1, odd);
   }
-  return sum8(acc);
+  if (b < blocks) even = block_products(b, even);
+  return sum8(even + odd);
 }
 
 void linear_q8_0(const Matrix& x, const WeightMatrix& w, Matrix& y, int rows, ThreadPool& pool) {
@@ -225,10 +246,186 @@ void linear_q8_0(const Matrix& x, const WeightMatrix& w, Matrix& y, int rows, Th
   QuantizedRows& xq = quantized;
   quantize_rows(x, rows, n, xq);
   float* yd = y.data();
-  for_outputs(pool, w.rows(), [&](int64_t j) {
-    const uint8_t* wj = w.row_data(j);
+  for_outputs(pool, w, [&](int64_t j, const uint8_t* wj) {
     for (int r = 0; r < rows; ++r)
       yd[r * stride + j] = dot_q8_0(wj, xq.scale.data() + r * blocks, xq.q.data() + r * n, blocks);
+  });
+}
+
+// ---- Q4_K and Q6_K: super-blocks of 256 weights, times activations quantized per 256 ----
+//
+// As ggml multiplies them (its Q8_K activations): each row of activations is quantized per 256 values, d = max|x| /
+// 127 and q = round(x / d), with the sum of every 16 quants kept. A super-block's products are scaled by the
+// weights' 6-bit (Q4_K) or 8-bit (Q6_K) sub-block scales and summed in integers, exactly, into eight lanes, which are
+// then scaled by the two float scales. Q4_K's minimums multiply the activations' sums (x = d sc q - dmin m, so the
+// products gain -dmin m sum(q8) per sub-block), as does Q6_K's offset of 32 (x = d sc (q - 32)). The weights are
+// read as the file stores them: 4.5 and 6.56 bits per weight.
+
+constexpr int64_t kSuper = 256, kQ4KBytes = 144, kQ6KBytes = 210;
+
+struct QuantizedRowsK {
+  std::vector<float> scale;   // [rows, n / 256]
+  std::vector<int8_t> q;      // [rows, n]
+  std::vector<int16_t> sums;  // [rows, n / 16]: each 16 quants summed
+};
+
+void quantize_rows_k(const Matrix& x, int rows, int64_t n, QuantizedRowsK& out) {
+  const int64_t blocks = n / kSuper;
+  if (out.scale.size() < static_cast<size_t>(rows * blocks)) out.scale.resize(static_cast<size_t>(rows * blocks));
+  if (out.q.size() < static_cast<size_t>(rows * n)) out.q.resize(static_cast<size_t>(rows * n));
+  if (out.sums.size() < static_cast<size_t>(rows * n / 16)) out.sums.resize(static_cast<size_t>(rows * n / 16));
+  for (int r = 0; r < rows; ++r)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const float* v = x.data() + r * x.cols() + b * kSuper;
+      float amax = 0;
+      for (int i = 0; i < kSuper; ++i) amax = std::max(amax, std::fabs(v[i]));
+      const float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+      out.scale[static_cast<size_t>(r * blocks + b)] = d;
+      int8_t* q = out.q.data() + r * n + b * kSuper;
+      int16_t* sums = out.sums.data() + (r * n + b * kSuper) / 16;
+      for (int k = 0; k < kSuper / 16; ++k) {
+        int sum = 0;
+        for (int i = 16 * k; i < 16 * k + 16; ++i) {
+          q[i] = static_cast<int8_t>(std::round(v[i] * id));
+          sum += q[i];
+        }
+        sums[k] = static_cast<int16_t>(sum);
+      }
+    }
+}
+
+// Q4_K's products less its minimums' part, in eight lanes: lane k sums, over the four 64-element runs c,
+// sc[2c] * lo * x + sc[2c + 1] * hi * x for the bytes 4k .. 4k + 3 of the run's 32 (lo, hi their nibbles, elements
+// 64c + i and 64c + 32 + i); `mins` gets lane j = min j * (the sum of sub-block j's 32 activation quants). At most
+// 15 * 127 * 2 per 16-bit pair, 63 times that per 32-bit lane and run: no overflow. `block` is the whole block.
+i32x8 q4_k_products(const uint8_t* block, const int8_t* x, const int16_t* sums, i32x8& mins) {
+#if defined(__AVX2__)
+  // The 8 scales and 8 minimums (quant.h's unpack_q4_k_scales) into bytes 0-7 and 8-15, from the packed words
+  // w0 w1 w2 (block bytes 4-15; the load's last 4 bytes are the first nibbles, unused): bytes 0-3 are w0's low 6
+  // bits, bytes 4-7 w2's low nibbles under w0's top 2 bits, bytes 8-11 w1's low 6 bits, bytes 12-15 w2's high
+  // nibbles under w1's top 2 bits.
+  const __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 4));
+  const __m128i low = _mm_srlv_epi32(_mm_shuffle_epi32(w, _MM_SHUFFLE(2, 1, 2, 0)), _mm_setr_epi32(0, 0, 0, 4));
+  const __m128i top = _mm_slli_epi32(_mm_and_si128(_mm_srli_epi32(_mm_shuffle_epi32(w, _MM_SHUFFLE(1, 1, 0, 0)), 6),
+                                                   _mm_setr_epi32(0, 0x03030303, 0, 0x03030303)),
+                                     4);
+  const __m128i scales_mins = _mm_or_si128(
+      _mm_and_si128(low, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f)), top);
+  // Scale k in every 16-bit lane: the scales widened to 16 bits in both halves, then bytes 2k and 2k + 1 picked.
+  const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(scales_mins));
+  const __m256i nibble = _mm256_set1_epi8(0x0F);
+  const uint8_t* qs = block + 16;
+  __m256i sum = _mm256_setzero_si256();
+  for (int c = 0; c < 4; ++c) {
+    const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * c));
+    const __m256i lo = _mm256_and_si256(q, nibble), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), nibble);
+    const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 64 * c)));
+    const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 64 * c + 32)));
+    const __m256i pick_lo = _mm256_set1_epi16(static_cast<int16_t>(0x0100 + 0x0202 * (2 * c)));
+    const __m256i pick_hi = _mm256_set1_epi16(static_cast<int16_t>(0x0100 + 0x0202 * (2 * c + 1)));
+    sum = _mm256_add_epi32(sum, _mm256_madd_epi16(plo, _mm256_shuffle_epi8(scales, pick_lo)));
+    sum = _mm256_add_epi32(sum, _mm256_madd_epi16(phi, _mm256_shuffle_epi8(scales, pick_hi)));
+  }
+  const __m256i min_pairs = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(scales_mins, scales_mins));  // m0 m0 m1 ...
+  mins = reinterpret_cast<i32x8>(
+      _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sums)), min_pairs));
+  return reinterpret_cast<i32x8>(sum);
+#else
+  uint8_t sc[8], mn[8];
+  unpack_q4_k_scales(block + 4, sc, mn);
+  const uint8_t* qs = block + 16;
+  i32x8 lanes{};
+  for (int c = 0; c < 4; ++c)
+    for (int i = 0; i < 32; ++i) {
+      const int q = qs[32 * c + i];
+      lanes[i / 4] += sc[2 * c] * (q & 0xF) * x[64 * c + i] + sc[2 * c + 1] * (q >> 4) * x[64 * c + 32 + i];
+    }
+  for (int j = 0; j < 8; ++j) mins[j] = mn[j] * (sums[2 * j] + sums[2 * j + 1]);
+  return lanes;
+#endif
+}
+
+float dot_q4_k(const uint8_t* w, const float* xscale, const int8_t* xq, const int16_t* xsums, int64_t blocks) {
+  f32x8 acc{}, acc_min{};
+  for (int64_t b = 0; b < blocks; ++b) {
+    const uint8_t* block = w + b * kQ4KBytes;
+    i32x8 min_products;
+    const i32x8 products = q4_k_products(block, xq + b * kSuper, xsums + b * kSuper / 16, min_products);
+    acc = madd(simd::splat(half_scale(block) * xscale[b]), __builtin_convertvector(products, f32x8), acc);
+    acc_min = madd(simd::splat(half_scale(block + 2) * xscale[b]), __builtin_convertvector(min_products, f32x8),
+                   acc_min);
+  }
+  return sum8(acc) - sum8(acc_min);
+}
+
+// Q6_K's products, the offset of 32 included: lane k sums sc * q * x over the bytes 4k .. 4k + 3 of each 32 elements
+// (sc the scale of the element's 16), less 32 * (sc_2k * s_2k + sc_2k+1 * s_2k+1) over the 16-sums s. At most
+// 63 * 127 * 2 per 16-bit pair; every lane stays far inside 32 bits.
+i32x8 q6_k_products(const uint8_t* block, const int8_t* x, const int16_t* sums) {
+  const auto* sc = reinterpret_cast<const int8_t*>(block + 192);
+#if defined(__AVX2__)
+  const __m256i low4 = _mm256_set1_epi8(0x0F), high2 = _mm256_set1_epi8(0x30);
+  __m256i sum = _mm256_setzero_si256();
+  for (int h = 0; h < 2; ++h) {
+    const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 64 * h));
+    const __m256i ql1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 64 * h + 32));
+    const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 128 + 32 * h));
+    // Quarter g: its low 4 bits from ql (low nibbles for g < 2, high for g >= 2), its high 2 from bits 2g of qh,
+    // put at bits 4-5 (16-bit shifts, the bits they carry across bytes masked off).
+    const __m256i q[4] = {
+        _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), high2)),
+        _mm256_or_si256(_mm256_and_si256(ql1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), high2)),
+        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, high2)),
+        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                        _mm256_and_si256(_mm256_srli_epi16(qh, 2), high2)),
+    };
+    for (int g = 0; g < 4; ++g) {
+      const int k = 8 * h + 2 * g;  // the first of the quarter's two scales
+      const __m256i products = _mm256_maddubs_epi16(
+          q[g], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 128 * h + 32 * g)));
+      const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(sc[k + 1]), _mm_set1_epi16(sc[k]));
+      sum = _mm256_add_epi32(sum, _mm256_madd_epi16(products, scales));
+    }
+  }
+  const __m256i offset = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sums)),
+                                           _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc))));
+  return reinterpret_cast<i32x8>(_mm256_sub_epi32(sum, _mm256_slli_epi32(offset, 5)));
+#else
+  i32x8 lanes{};
+  for (int h = 0; h < 2; ++h)
+    for (int g = 0; g < 4; ++g)
+      for (int l = 0; l < 32; ++l) {
+        const int e = 128 * h + 32 * g + l;
+        const int low = (block[64 * h + 32 * (g & 1) + l] >> (4 * (g >> 1))) & 0xF;
+        const int high = (block[128 + 32 * h + l] >> (2 * g)) & 3;
+        lanes[l / 4] += sc[e / 16] * (low | (high << 4)) * x[e];
+      }
+  for (int j = 0; j < 8; ++j) lanes[j] -= 32 * (sc[2 * j] * sums[2 * j] + sc[2 * j + 1] * sums[2 * j + 1]);
+  return lanes;
+#endif
+}
+
+float dot_q6_k(const uint8_t* w, const float* xscale, const int8_t* xq, const int16_t* xsums, int64_t blocks) {
+  f32x8 acc{};
+  for (int64_t b = 0; b < blocks; ++b) {
+    const uint8_t* block = w + b * kQ6KBytes;
+    const i32x8 products = q6_k_products(block, xq + b * kSuper, xsums + b * kSuper / 16);
+    acc = madd(simd::splat(half_scale(block + 208) * xscale[b]), __builtin_convertvector(products, f32x8), acc);
+  }
+  return sum8(acc);
+}
+
+template <float (*Dot)(const uint8_t*, const float*, const int8_t*, const int16_t*, int64_t)>
+void linear_k(const Matrix& x, const WeightMatrix& w, Matrix& y, int rows, ThreadPool& pool) {
+  const int64_t n = w.cols(), stride = y.cols(), blocks = n / kSuper;
+  static thread_local QuantizedRowsK quantized;  // per calling thread, as for Q8_0
+  QuantizedRowsK& xq = quantized;
+  quantize_rows_k(x, rows, n, xq);
+  float* yd = y.data();
+  for_outputs(pool, w, [&](int64_t j, const uint8_t* wj) {
+    for (int r = 0; r < rows; ++r)
+      yd[r * stride + j] = Dot(wj, xq.scale.data() + r * blocks, xq.q.data() + r * n, xq.sums.data() + r * n / 16,
+                               blocks);
   });
 }
 
@@ -253,6 +450,8 @@ void linear(const Matrix& x, const WeightMatrix& w, Matrix& y, int rows, ThreadP
     case GgmlType::F16: return linear_as<F16Weights>(x, w, y, rows, pool);
     case GgmlType::BF16: return linear_as<BF16Weights>(x, w, y, rows, pool);
     case GgmlType::Q8_0: return linear_q8_0(x, w, y, rows, pool);
+    case GgmlType::Q4_K: return linear_k<dot_q4_k>(x, w, y, rows, pool);
+    case GgmlType::Q6_K: return linear_k<dot_q6_k>(x, w, y, rows, pool);
     default: break;
   }
   throw std::logic_error("linear: no kernel for " + std::string(ggml_type_name(static_cast<uint32_t>(w.type()))));

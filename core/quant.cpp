@@ -62,6 +62,11 @@ uint32_t le32(const uint8_t* p) {
 
 float half_at(const uint8_t* p) { return f16_to_f32(le16(p)); }
 
+struct ScalesMins {
+  uint8_t scale[8];
+  uint8_t min[8];
+};
+
 // Q8_0 (32 elements, 34 bytes): an f16 scale d, then 32 int8 quants q; x = q * d.
 void dequantize_q8_0(const uint8_t* b, float* y) {
   const float d = half_at(b);
@@ -116,36 +121,14 @@ void dequantize_q5_1(const uint8_t* b, float* y) {
   for (int j = 0; j < 32; ++j) y[j] = static_cast<float>(quant5(qs, qh, j)) * d + m;
 }
 
-// Q4_K and Q5_K super-blocks hold 8 sub-blocks of 32 elements, each with a 6-bit scale and a 6-bit min,
-// packed into 12 bytes (ggml's get_scale_min_k4):
-//   bytes 0-3   low 6 bits: scales 0-3;  top 2 bits: bits 4-5 of scales 4-7
-//   bytes 4-7   low 6 bits: mins 0-3;    top 2 bits: bits 4-5 of mins 4-7
-//   bytes 8-11  low nibble: bits 0-3 of scales 4-7;  high nibble: bits 0-3 of mins 4-7
-struct ScalesMins {
-  uint8_t scale[8];
-  uint8_t min[8];
-};
-
-ScalesMins unpack_scales_mins(const uint8_t* s) {
-  ScalesMins out{};
-  for (int j = 0; j < 4; ++j) {
-    out.scale[j] = s[j] & 63;
-    out.min[j] = s[j + 4] & 63;
-  }
-  for (int j = 4; j < 8; ++j) {
-    out.scale[j] = static_cast<uint8_t>((s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4));
-    out.min[j] = static_cast<uint8_t>((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
-  }
-  return out;
-}
-
 // Q4_K (256 elements, 144 bytes): f16 d and f16 dmin, the 12 scale bytes, 128 bytes of nibbles. Sub-block
 // i's element is x = (d * scale_i) * q - dmin * min_i (the product order is ggml's). The nibbles come in 4
 // runs of 32 bytes; run c holds sub-block 2c in its low nibbles and sub-block 2c + 1 in its high ones.
 void dequantize_q4_k(const uint8_t* b, float* y) {
   const float d = half_at(b);
   const float dmin = half_at(b + 2);
-  const ScalesMins sm = unpack_scales_mins(b + 4);
+  ScalesMins sm;
+  unpack_q4_k_scales(b + 4, sm.scale, sm.min);
   const uint8_t* qs = b + 16;
   for (int c = 0; c < 4; ++c) {
     const uint8_t* q = qs + 32 * c;
@@ -164,7 +147,8 @@ void dequantize_q4_k(const uint8_t* b, float* y) {
 void dequantize_q5_k(const uint8_t* b, float* y) {
   const float d = half_at(b);
   const float dmin = half_at(b + 2);
-  const ScalesMins sm = unpack_scales_mins(b + 4);
+  ScalesMins sm;
+  unpack_q4_k_scales(b + 4, sm.scale, sm.min);
   const uint8_t* qh = b + 16;
   const uint8_t* qs = b + 48;
   for (int c = 0; c < 4; ++c) {

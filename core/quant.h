@@ -3,9 +3,9 @@
 //
 // Quantized types pack a fixed number of elements into a fixed number of bytes (a block); the layouts and
 // the meaning of every bit follow ggml's ggml-common.h (the block_q8_0, block_q4_K, ... structs) and the
-// reference dequantize_row_* functions of ggml-quants.c. kvscope dequantizes whole tensors to float32 when a
-// model loads, so only the reading direction lives here; the tests' writer (tests/support/quantize.h) holds
-// the other.
+// reference dequantize_row_* functions of ggml-quants.c. kvscope reads them (its matrix kernels multiply F16, BF16,
+// Q8_0, Q4_K and Q6_K as stored, and dequantize the others), so only the reading direction lives here; the tests'
+// writer (tests/support/quantize.h) holds the other.
 //
 // Every multi-byte field is little-endian and read byte by byte, so a block may sit at any address.
 #include <cstdint>
@@ -88,6 +88,24 @@ int64_t tensor_bytes(uint32_t type, int64_t n);
 // Converts n elements of `type` (tensor_bytes(type, n) bytes at `data`, any alignment) to float32 in `out`.
 // Throws std::invalid_argument as tensor_bytes does, before writing anything.
 void dequantize(uint32_t type, const uint8_t* data, int64_t n, float* out);
+
+// Q4_K and Q5_K super-blocks hold 8 sub-blocks of 32 elements, each with a 6-bit scale and a 6-bit min, packed
+// into 12 bytes (ggml's get_scale_min_k4):
+//   bytes 0-3   low 6 bits: scales 0-3;  top 2 bits: bits 4-5 of scales 4-7
+//   bytes 4-7   low 6 bits: mins 0-3;    top 2 bits: bits 4-5 of mins 4-7
+//   bytes 8-11  low nibble: bits 0-3 of scales 4-7;  high nibble: bits 0-3 of mins 4-7
+// Unpacks the 12 bytes at `packed` into scales[0..7] and mins[0..7]. Inline: the Q4_K kernel calls it for every
+// 256 weights.
+inline void unpack_q4_k_scales(const uint8_t* packed, uint8_t* scales, uint8_t* mins) {
+  for (int j = 0; j < 4; ++j) {
+    scales[j] = packed[j] & 63;
+    mins[j] = packed[j + 4] & 63;
+  }
+  for (int j = 4; j < 8; ++j) {
+    scales[j] = static_cast<uint8_t>((packed[j + 4] & 0xF) | ((packed[j - 4] >> 6) << 4));
+    mins[j] = static_cast<uint8_t>((packed[j + 4] >> 4) | ((packed[j] >> 6) << 4));
+  }
+}
 
 // IEEE binary16 and bfloat16 bit patterns widened to float32 exactly: subnormals, signed zeros, infinities
 // and NaNs (payload kept) included.

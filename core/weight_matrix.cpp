@@ -20,7 +20,8 @@ WeightMatrix::WeightMatrix(Matrix&& owned)
 
 bool WeightMatrix::kept_as_stored(uint32_t type) {
   const auto t = static_cast<GgmlType>(type);
-  return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16 || t == GgmlType::Q8_0;
+  return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16 || t == GgmlType::Q8_0 ||
+         t == GgmlType::Q4_K || t == GgmlType::Q6_K;
 }
 
 WeightMatrix WeightMatrix::requantized_q8_0(uint32_t type, int64_t rows, int64_t cols, const uint8_t* data) {
@@ -79,7 +80,10 @@ void WeightMatrix::reorder_rows(std::vector<int32_t> order) {
   if (order_) {  // compose: row r was read from (*order_)[r]
     for (int32_t& i : order) i = (*order_)[static_cast<size_t>(i)];
   }
+  std::vector<int32_t> inverse(order.size());
+  for (size_t r = 0; r < order.size(); ++r) inverse[static_cast<size_t>(order[r])] = static_cast<int32_t>(r);
   order_ = std::make_shared<const std::vector<int32_t>>(std::move(order));
+  inverse_ = std::make_shared<const std::vector<int32_t>>(std::move(inverse));
 }
 
 std::vector<int32_t> rotary_order_from_interleaved(int64_t rows, int heads) {

@@ -531,7 +531,7 @@ TEST_CASE("stored_weights reports each GGUF tensor's type by its HF name", "[ggu
     CHECK(stored[i].stored_as == want);
   }
   // And the weights are each read from their own type: the float32 reader gives each quantizer's values, the model
-  // keeps F16, BF16 and Q8_0 as stored and requantizes the others to Q8_0.
+  // keeps F16, BF16, Q8_0, Q4_K and Q6_K as stored and requantizes the others to Q8_0.
   const LlamaWeights rounded = kvscope::test::dequantized_weights(m.config, m.weights, types);
   CHECK(same_bits(load_gguf_weights(GgufFile::open(path), m.config), rounded));
   LlamaModel loaded = load_model(source, 0, false);
@@ -540,8 +540,10 @@ TEST_CASE("stored_weights reports each GGUF tensor's type by its HF name", "[ggu
   CHECK(w.embed_tokens.type() == GgmlType::Q8_0);
   CHECK(w.layers[0].o_proj.type() == GgmlType::F16);
   CHECK(w.layers[0].gate_proj.type() == GgmlType::BF16);
-  CHECK(w.layers[1].q_proj.type() == GgmlType::Q8_0);  // from Q4_K
-  CHECK(w.lm_head.type() == GgmlType::Q8_0);           // from Q4_1
+  CHECK(w.layers[1].q_proj.type() == GgmlType::Q4_K);
+  CHECK(w.layers[1].k_proj.type() == GgmlType::Q8_0);  // from Q5_K
+  CHECK(w.layers[1].v_proj.type() == GgmlType::Q6_K);
+  CHECK(w.lm_head.type() == GgmlType::Q8_0);  // from Q4_1
 }
 
 TEST_CASE("GGUF models kvscope cannot compute are refused in one line naming the file and key or tensor", "[gguf]") {

@@ -125,20 +125,139 @@ TEST_CASE("GGUF float16 and bfloat16 matrices are kept as stored, q and k read i
   }
 }
 
-TEST_CASE("GGUF Q8_0 matrices are kept as stored, the other block types requantized to Q8_0", "[stored]") {
+TEST_CASE("GGUF Q8_0, Q4_K and Q6_K matrices are kept as stored, the other block types requantized to Q8_0",
+          "[stored]") {
   const core::LlamaConfig c = core::preset_config("seed-tiny");
-  for (const core::GgmlType type : {core::GgmlType::Q8_0, core::GgmlType::Q4_0, core::GgmlType::Q6_K}) {
+  for (const core::GgmlType type :
+       {core::GgmlType::Q8_0, core::GgmlType::Q4_K, core::GgmlType::Q6_K, core::GgmlType::Q4_0, core::GgmlType::Q5_K}) {
     INFO(core::ggml_type_name(static_cast<uint32_t>(type)));
     test::TempDir dir("stored-q");
     const std::string path = dir.file("m.gguf");
     test::GgufModelOptions options;
     options.types = test::all_matrices(static_cast<uint32_t>(type));
     test::write_gguf_model(path, c, core::random_weights(c, 2), options);
-    const core::LlamaModel loaded = core::load_model(core::resolve_model(path), 0, false);
-    for (const core::GgmlType t : matrix_types(loaded.weights())) CHECK(t == core::GgmlType::Q8_0);
-    // 34 bytes per 32 weights, and the norms in float32.
+    core::LlamaModel loaded = core::load_model(core::resolve_model(path), 0, false);
+    loaded.set_threads(1);
+    const bool kept = core::WeightMatrix::kept_as_stored(static_cast<uint32_t>(type));
+    const core::GgmlType want = kept ? type : core::GgmlType::Q8_0;
+    CHECK(kept == (type != core::GgmlType::Q4_0 && type != core::GgmlType::Q5_K));
+    for (const core::GgmlType t : matrix_types(loaded.weights())) CHECK(t == want);
+    // The block type's bytes per weight (Q8_0: 34 per 32), and the norms in float32.
+    const core::BlockLayout block = *core::block_layout(static_cast<uint32_t>(want));
     const int64_t norms = (2 * c.num_hidden_layers + 1) * int64_t{c.hidden_size} * 4;
-    CHECK(loaded.weights().stored_bytes() - norms == (c.parameter_count() * 4 - norms) / 4 / 32 * 34);
+    CHECK(loaded.weights().stored_bytes() - norms ==
+          (c.parameter_count() * 4 - norms) / 4 / block.elements * block.bytes);
+    // Whatever the thread count, the same tokens and logit bits (a fresh model each time: a step that computes no
+    // logits leaves the last ones in place).
+    const Outcome one = generate(loaded, core::CacheMode::Cached);
+    for (const int threads : {2, 3}) {
+      core::LlamaModel again = core::load_model(core::resolve_model(path), 0, false);
+      again.set_threads(threads);
+      const Outcome many = generate(again, core::CacheMode::Cached);
+      CHECK(many.sequences == one.sequences);
+      CHECK(same_bits(many.logits, one.logits));
+    }
+  }
+}
+
+namespace {
+
+// n weights of `type` (Q4_K or Q6_K) from fixed bytes: every quant, scale and minimum bit pattern occurs, the
+// float16 scales are finite.
+std::vector<uint8_t> k_quant_bytes(core::GgmlType type, int64_t n) {
+  const core::BlockLayout block = *core::block_layout(static_cast<uint32_t>(type));
+  std::vector<uint8_t> bytes(static_cast<size_t>(n / block.elements * block.bytes));
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>((i * 151 + i / 7) % 256);
+  for (size_t b = 0; b < bytes.size() / static_cast<size_t>(block.bytes); ++b) {
+    uint8_t* p = bytes.data() + b * static_cast<size_t>(block.bytes);
+    const uint16_t d = core::float_to_f16(0.002f + 0.0005f * static_cast<float>(b % 5));
+    const uint16_t dmin = core::float_to_f16(0.001f + 0.0003f * static_cast<float>(b % 3));
+    if (type == core::GgmlType::Q4_K) {
+      std::memcpy(p, &d, 2);
+      std::memcpy(p + 2, &dmin, 2);
+    } else {
+      std::memcpy(p + 208, &d, 2);
+    }
+  }
+  return bytes;
+}
+
+// ggml's K-quant dot product in double: the activations quantized per 256 (d = max|x| / 127, q = round(x / d)),
+// each weight taken from its block's integer fields (Q4_K: d * scale * q - dmin * min; Q6_K: d * scale * (q - 32)).
+// Returns the product and the sum of the magnitudes of its terms.
+std::pair<double, double> k_quant_reference(core::GgmlType type, const uint8_t* w, const float* x, int64_t n) {
+  double sum = 0, size = 0;
+  const core::BlockLayout block = *core::block_layout(static_cast<uint32_t>(type));
+  for (int64_t b = 0; b < n / 256; ++b) {
+    const float* v = x + b * 256;
+    float amax = 0;
+    for (int i = 0; i < 256; ++i) amax = std::max(amax, std::fabs(v[i]));
+    const float dx = amax / 127.0f, id = dx != 0 ? 1.0f / dx : 0.0f;
+    const uint8_t* p = w + b * block.bytes;
+    for (int e = 0; e < 256; ++e) {
+      const double q8 = std::round(v[e] * id) * double{dx};
+      double weight = 0;
+      if (type == core::GgmlType::Q4_K) {
+        uint8_t sc[8], mins[8];
+        core::unpack_q4_k_scales(p + 4, sc, mins);
+        uint16_t d = 0, dmin = 0;
+        std::memcpy(&d, p, 2);
+        std::memcpy(&dmin, p + 2, 2);
+        const int run = e / 64, i = e % 64, sub = e / 32;
+        const int q = i < 32 ? p[16 + 32 * run + i] & 0xF : p[16 + 32 * run + i - 32] >> 4;
+        weight = double{core::f16_to_f32(d)} * sc[sub] * q - double{core::f16_to_f32(dmin)} * mins[sub];
+      } else {
+        uint16_t d = 0;
+        std::memcpy(&d, p + 208, 2);
+        const int h = e / 128, g = (e % 128) / 32, l = e % 32;
+        const int low = (p[64 * h + 32 * (g & 1) + l] >> (4 * (g >> 1))) & 0xF;
+        const int high = (p[128 + 32 * h + l] >> (2 * g)) & 3;
+        weight = double{core::f16_to_f32(d)} * static_cast<int8_t>(p[192 + e / 16]) * ((low | (high << 4)) - 32);
+      }
+      sum += weight * q8;
+      size += std::abs(weight * q8);
+    }
+  }
+  return {sum, size};
+}
+
+}  // namespace
+
+TEST_CASE("Q4_K and Q6_K matrices multiply as ggml's K-quant dot products do, the same for any thread count",
+          "[stored]") {
+  const int cols = 512, out = 11, rows = 3;
+  core::Matrix x(rows, cols);
+  for (int i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>((i * 53) % 89 - 44) / 29.0f;
+  for (const core::GgmlType type : {core::GgmlType::Q4_K, core::GgmlType::Q6_K}) {
+    INFO(core::ggml_type_name(static_cast<uint32_t>(type)));
+    const std::vector<uint8_t> bytes = k_quant_bytes(type, int64_t{out} * cols);
+    const core::WeightMatrix w(type, out, cols, bytes.data(), nullptr);
+    const int64_t row_bytes = core::tensor_bytes(static_cast<uint32_t>(type), cols);
+    core::ThreadPool one(1);
+    core::Matrix y(rows, out);
+    core::ops::linear(x, w, y, rows, one);
+    const core::Matrix widened = w.to_f32();
+    for (int r = 0; r < rows; ++r)
+      for (int j = 0; j < out; ++j) {
+        INFO("row " << r << ", output " << j);
+        const auto [want, size] = k_quant_reference(type, bytes.data() + j * row_bytes, x.data() + r * cols, cols);
+        CHECK(std::abs(y(r, j) - want) <= 1e-6 * size);
+        // Against the float32 product of the dequantized weights, the activations' 8 bits are all that differ.
+        const double exact = double{x.row(r).dot(widened.row(j))};
+        CHECK(std::abs(y(r, j) - exact) <= 0.02 * size);
+      }
+    for (const int threads : {2, 3}) {
+      core::ThreadPool pool(threads);
+      core::Matrix z(rows, out);
+      core::ops::linear(x, w, z, rows, pool);
+      CHECK(std::memcmp(z.data(), y.data(), sizeof(float) * static_cast<size_t>(z.size())) == 0);
+      for (int r = 0; r < rows; ++r) {  // one row alone (a decode step) as in the batch (a prefill)
+        core::Matrix single = x.row(r);
+        core::Matrix yr(1, out);
+        core::ops::linear(single, w, yr, 1, pool);
+        CHECK(std::memcmp(yr.data(), y.row(r).data(), sizeof(float) * out) == 0);
+      }
+    }
   }
 }
 
