@@ -166,6 +166,9 @@ RecordedGeneration::RecordedGeneration(core::LlamaModel& model, std::vector<std:
   run_->prefill = options.prefill;
   run_->batch = static_cast<int>(prompts.size());
   run_->prompt = prompts.empty() ? std::vector<int>{} : std::vector<int>(prompts[0].begin(), prompts[0].end());
+  // The first steps' events go into one huge page, faulted in at once: grown from nothing, 4 KiB page by page,
+  // the buffer cost 3 ms of page faults for openllama-3b's 1,202 meta events on this VM (the trace itself, 0.1 ms).
+  run_->events.reserve(trace::kHugeThreshold / sizeof(trace::Event));
   if (observer) observed_ = std::make_unique<ObservedSink>(*recorder_, std::move(observer));
   generator_ = std::make_unique<core::Generator>(model, std::move(prompts), options,
                                                  observed_ ? observed_.get() : recorder_.get());
