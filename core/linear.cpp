@@ -172,21 +172,24 @@ struct QuantizedRows {
   std::vector<int8_t> q;     // [rows, n]
 };
 
+// `n` values as int8 with one scale d = max|v| / 127 (q = round(v / d)), as ggml quantizes a block; returns d.
+float quantize_block(const float* v, int64_t n, int8_t* q) {
+  float amax = 0;
+  for (int64_t i = 0; i < n; ++i) amax = std::max(amax, std::fabs(v[i]));
+  const float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+  for (int64_t i = 0; i < n; ++i) q[i] = static_cast<int8_t>(std::round(v[i] * id));
+  return d;
+}
+
 void quantize_rows(const Matrix& x, int rows, int64_t n, QuantizedRows& out) {
   const int64_t blocks = n / kQ8Block;
   // Grown once to the largest pass, then reused: a decode step allocates nothing.
   if (out.scale.size() < static_cast<size_t>(rows * blocks)) out.scale.resize(static_cast<size_t>(rows * blocks));
   if (out.q.size() < static_cast<size_t>(rows * n)) out.q.resize(static_cast<size_t>(rows * n));
   for (int r = 0; r < rows; ++r)
-    for (int64_t b = 0; b < blocks; ++b) {
-      const float* v = x.data() + r * x.cols() + b * kQ8Block;
-      float amax = 0;
-      for (int i = 0; i < kQ8Block; ++i) amax = std::max(amax, std::fabs(v[i]));
-      const float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-      out.scale[static_cast<size_t>(r * blocks + b)] = d;
-      int8_t* q = out.q.data() + r * n + b * kQ8Block;
-      for (int i = 0; i < kQ8Block; ++i) q[i] = static_cast<int8_t>(std::round(v[i] * id));
-    }
+    for (int64_t b = 0; b < blocks; ++b)
+      out.scale[static_cast<size_t>(r * blocks + b)] = quantize_block(x.data() + r * x.cols() + b * kQ8Block, kQ8Block,
+                                                                      out.q.data() + r * n + b * kQ8Block);
 }
 
 // Eight int32 lanes, lane k the exact sum of w[i] * x[i] over i = 4k .. 4k + 3 (w any int8, x in -127..127).
@@ -276,19 +279,12 @@ void quantize_rows_k(const Matrix& x, int rows, int64_t n, QuantizedRowsK& out) 
   if (out.sums.size() < static_cast<size_t>(rows * n / 16)) out.sums.resize(static_cast<size_t>(rows * n / 16));
   for (int r = 0; r < rows; ++r)
     for (int64_t b = 0; b < blocks; ++b) {
-      const float* v = x.data() + r * x.cols() + b * kSuper;
-      float amax = 0;
-      for (int i = 0; i < kSuper; ++i) amax = std::max(amax, std::fabs(v[i]));
-      const float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-      out.scale[static_cast<size_t>(r * blocks + b)] = d;
       int8_t* q = out.q.data() + r * n + b * kSuper;
+      out.scale[static_cast<size_t>(r * blocks + b)] = quantize_block(x.data() + r * x.cols() + b * kSuper, kSuper, q);
       int16_t* sums = out.sums.data() + (r * n + b * kSuper) / 16;
       for (int k = 0; k < kSuper / 16; ++k) {
         int sum = 0;
-        for (int i = 16 * k; i < 16 * k + 16; ++i) {
-          q[i] = static_cast<int8_t>(std::round(v[i] * id));
-          sum += q[i];
-        }
+        for (int i = 16 * k; i < 16 * k + 16; ++i) sum += q[i];
         sums[k] = static_cast<int16_t>(sum);
       }
     }

@@ -123,48 +123,36 @@ std::optional<NonFinite> first_in(const float* v, int64_t n, int64_t offset) {
   return std::nullopt;
 }
 
-// Whether n float32 values are all finite: a float is non-finite exactly when its bits without the sign reach
-// infinity's (0x7f800000), so the largest of them decides. Eight at a time: a load, an and and a max per eight.
-bool floats_finite(const uint8_t* p, int64_t n) {
-  using u32x8 = uint32_t __attribute__((vector_size(32)));
-  u32x8 top{};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    u32x8 v;
-    std::memcpy(&v, p + 4 * i, sizeof v);
-    v &= 0x7fffffffu;
-    top = v > top ? v : top;
-  }
-  uint32_t m = 0;
-  for (int k = 0; k < 8; ++k) m = std::max(m, top[k]);
-  for (; i < n; ++i) {
-    uint32_t v = 0;
-    std::memcpy(&v, p + 4 * i, 4);
-    m = std::max(m, v & 0x7fffffffu);
-  }
-  return m < 0x7f800000u;
-}
+using u32x8 = uint32_t __attribute__((vector_size(32)));
+using u16x16 = uint16_t __attribute__((vector_size(32)));
 
-// The same for n float16 (limit 0x7c00) or bfloat16 (0x7f80) values side by side, sixteen at a time.
-bool halves_finite(const uint8_t* p, int64_t n, uint16_t limit) {
-  using u16x16 = uint16_t __attribute__((vector_size(32)));
-  u16x16 top{};
+// Whether n floats of `Bits` (float32, or float16 / bfloat16) are all finite: a float is non-finite exactly when
+// its bits without the sign reach infinity's (`limit`: 0x7f800000, 0x7c00, 0x7f80), so the largest of them decides.
+// 32 bytes at a time: a load, an and and a max.
+template <typename Bits, typename Lanes>
+bool all_below(const uint8_t* p, int64_t n, Bits limit) {
+  constexpr int kLanes = sizeof(Lanes) / sizeof(Bits);
+  const Bits magnitude = static_cast<Bits>(static_cast<Bits>(~Bits{0}) >> 1);  // all bits but the sign
+  Lanes top{};
   int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    u16x16 v;
-    std::memcpy(&v, p + 2 * i, sizeof v);
-    v &= uint16_t{0x7fff};
+  for (; i + kLanes <= n; i += kLanes) {
+    Lanes v;
+    std::memcpy(&v, p + sizeof(Bits) * i, sizeof v);
+    v &= magnitude;
     top = v > top ? v : top;
   }
-  uint16_t m = 0;
-  for (int k = 0; k < 16; ++k) m = std::max(m, top[k]);
+  Bits m = 0;
+  for (int k = 0; k < kLanes; ++k) m = std::max(m, static_cast<Bits>(top[k]));
   for (; i < n; ++i) {
-    uint16_t v = 0;
-    std::memcpy(&v, p + 2 * i, 2);
-    m = std::max(m, static_cast<uint16_t>(v & 0x7fff));
+    Bits v = 0;
+    std::memcpy(&v, p + sizeof(Bits) * i, sizeof v);
+    m = std::max(m, static_cast<Bits>(v & magnitude));
   }
   return m < limit;
 }
+
+bool floats_finite(const uint8_t* p, int64_t n) { return all_below<uint32_t, u32x8>(p, n, 0x7f800000u); }
+bool halves_finite(const uint8_t* p, int64_t n, uint16_t limit) { return all_below<uint16_t, u16x16>(p, n, limit); }
 
 // Whether the float16 scales of `blocks` blocks of `step` bytes, each at `at` within its block, are all finite (a
 // block type's integer quants always are).
