@@ -19,6 +19,7 @@
 #include "core/ops.h"
 #include "core/quant.h"
 #include "core/safetensors.h"
+#include "core/vector_math.h"
 #include "core/weight_matrix.h"
 #include "tests/core/test_helpers.h"
 #include "tests/support/gguf_model_writer.h"
@@ -303,6 +304,94 @@ TEST_CASE("a Q8_0 matrix multiplies as ggml's Q8_0 dot product does, the same fo
     core::Matrix z(rows, out);
     core::ops::linear(x, w, z, rows, pool);
     CHECK(std::memcmp(z.data(), y.data(), sizeof(float) * static_cast<size_t>(z.size())) == 0);
+  }
+}
+
+namespace {
+
+// core/linear.cpp's one summation order, element by element: 32 running lanes over the 32-float blocks (lane l
+// takes the elements l, l + 32, ...), the remaining 8-float blocks into lanes 0-7, lanes l, l + 8, l + 16 and
+// l + 24 added as (l + (l + 8)) + ((l + 16) + (l + 24)), those eight pairwise, then the tail in order.
+float dot_in_order(const float* x, const float* w, int n) {
+  float lane[32] = {};
+  int i = 0;
+  for (; i + 32 <= n; i += 32)
+    for (int l = 0; l < 32; ++l) lane[l] = core::simd::madd(x[i + l], w[i + l], lane[l]);
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) lane[l] = core::simd::madd(x[i + l], w[i + l], lane[l]);
+  float v[8];
+  for (int l = 0; l < 8; ++l) v[l] = (lane[l] + lane[l + 8]) + (lane[l + 16] + lane[l + 24]);
+  float s = ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+  for (; i < n; ++i) s = core::simd::madd(x[i], w[i], s);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("the float kernels sum in the one documented order, whatever vector width the build gives them", "[stored]") {
+  // The kernels have 8- and 16-lane forms (AVX2, AVX-512) and a scalar fallback; all must give these bits.
+  for (const int cols : {7, 8, 40, 64, 77, 300, 1000}) {
+    const int out = 5, rows = 3;
+    core::Matrix x(rows, cols), w(out, cols);
+    for (int i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>((i * 53) % 89 - 44) / 29.0f;
+    for (int i = 0; i < w.size(); ++i) w.data()[i] = static_cast<float>((i * 37) % 101 - 50) / 37.0f;
+    const core::WeightMatrix kept{core::Matrix(w)};
+    core::ThreadPool pool(2);
+    for (const int r : {1, 2, rows}) {  // one row alone, and rows multiplied two at a time
+      core::Matrix y(rows, out);
+      core::ops::linear(x, kept, y, r, pool);
+      for (int i = 0; i < r; ++i)
+        for (int j = 0; j < out; ++j) {
+          INFO(cols << " columns, " << r << " rows, row " << i << ", output " << j);
+          const float want = dot_in_order(x.data() + i * cols, w.data() + j * cols, cols);
+          CHECK(std::memcmp(&y(i, j), &want, sizeof want) == 0);
+        }
+    }
+  }
+}
+
+TEST_CASE("a Q8_0 product sums its blocks in the one documented order, whatever the vector width", "[stored]") {
+  // Even blocks into eight lanes, odd ones into eight others, each block's exact integer products (lane k: bytes
+  // 4k .. 4k + 3) times the product of the two scales; the two sets added, then the lanes pairwise.
+  for (const int cols : {32, 96, 128, 320}) {
+    const int out = 3, blocks = cols / 32;
+    core::Matrix x(1, cols);
+    for (int i = 0; i < cols; ++i) x.data()[i] = static_cast<float>((i * 53) % 89 - 44) / 29.0f;
+    std::vector<uint8_t> bytes(static_cast<size_t>(out * blocks * 34));
+    for (size_t b = 0; b < bytes.size() / 34; ++b) {
+      const uint16_t d = core::float_to_f16(0.01f + 0.001f * static_cast<float>(b % 7));
+      std::memcpy(&bytes[b * 34], &d, 2);
+      for (int i = 0; i < 32; ++i)
+        bytes[b * 34 + 2 + i] = static_cast<uint8_t>(static_cast<int8_t>((b * 31 + i * 17) % 256 - 128));
+    }
+    const core::WeightMatrix w(core::GgmlType::Q8_0, out, cols, bytes.data(), nullptr);
+    core::ThreadPool pool(2);
+    core::Matrix y(1, out);
+    core::ops::linear(x, w, y, 1, pool);
+    for (int j = 0; j < out; ++j) {
+      float lanes[2][8] = {};
+      for (int b = 0; b < blocks; ++b) {
+        const float* v = x.data() + b * 32;
+        float amax = 0;
+        for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(v[i]));
+        const float dx = amax / 127.0f, id = dx != 0 ? 1.0f / dx : 0.0f;
+        const uint8_t* block = bytes.data() + (j * blocks + b) * 34;
+        uint16_t dw = 0;
+        std::memcpy(&dw, block, 2);
+        const float scale = core::f16_to_f32(dw) * dx;
+        for (int k = 0; k < 8; ++k) {
+          int32_t products = 0;
+          for (int i = 4 * k; i < 4 * k + 4; ++i)
+            products += int32_t{static_cast<int8_t>(block[2 + i])} * static_cast<int32_t>(std::round(v[i] * id));
+          lanes[b % 2][k] = core::simd::madd(scale, static_cast<float>(products), lanes[b % 2][k]);
+        }
+      }
+      float v[8];
+      for (int k = 0; k < 8; ++k) v[k] = lanes[0][k] + lanes[1][k];
+      const float want = ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+      INFO(cols << " columns, output " << j);
+      CHECK(std::memcmp(&y(0, j), &want, sizeof want) == 0);
+    }
   }
 }
 
