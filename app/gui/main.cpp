@@ -132,7 +132,9 @@ int run(const Options& o) {
     const double now = window.time();
     tick(app, headless ? 1.0 / 60 : now - last);
     last = now;
-    if (fonts.rebuild_if_needed()) app.dirty = true;  // node sizes follow the new glyphs' widths
+    // Node sizes follow the new glyphs' widths. Not while the model works: its job measures graph text at its end
+    // (app_state.cpp's layouts ahead), and a rebuild would change the fonts under it; typed glyphs wait till then.
+    if (!model_busy(app) && fonts.rebuild_if_needed()) app.dirty = true;
     window.begin_frame();
     // After one frame: the panels have measured what they hold (the token strip, the wrapped toolbar).
     if (runner && frame > 0) runner->advance(app);

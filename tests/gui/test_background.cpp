@@ -84,6 +84,41 @@ TEST_CASE(
   CHECK(drawn(app) == drawn(inline_app));
 }
 
+TEST_CASE("a step's job lays out the graphs of its views, so the frame that shows the step lays out nothing") {
+  AppState app = background_app();
+  refresh(app);
+  // How many layouts the job added to the cache, and how many refresh then computed itself.
+  auto job_then_refresh = [&app] {
+    while (!app.job.finished()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const int before = app.layouts.layouts_computed();
+    tick(app, 0.0);  // collects the job: its layouts join the cache
+    const int joined = app.layouts.layouts_computed();
+    refresh(app);
+    return std::pair{joined - before, app.layouts.layouts_computed() - joined};
+  };
+  do_prefill(app);
+  const auto [prefill_ahead, prefill_refresh] = job_then_refresh();
+  CHECK(prefill_ahead >= 1);  // the prefill's graph
+  CHECK(prefill_refresh == 0);
+  int ahead_in_all = prefill_ahead;
+  for (int step = 1; step <= 3; ++step) {
+    INFO("step " << step);
+    do_step(app);
+    const auto [ahead, in_refresh] = job_then_refresh();
+    CHECK(in_refresh == 0);
+    if (step == 1) CHECK(ahead >= 1);  // the first decode step's graph is another
+    if (step == 3) CHECK(ahead == 0);  // by now every graph of a decode step has been laid out
+    ahead_in_all += ahead;
+  }
+  CHECK(pane(app, Side::Cached).step == 3);
+  // The same layouts as the app laying out in its frames would make, no more.
+  AppState inline_app = make_app();
+  run(inline_app, "prefill; step 3");
+  refresh(inline_app);
+  CHECK(ahead_in_all == inline_app.layouts.layouts_computed());
+  CHECK(drawn(app) == drawn(inline_app));
+}
+
 TEST_CASE("in the background, queued steps stop at the run's budget with a message") {
   AppState app = background_app(seed_tiny_spec(2));
   do_step(app);

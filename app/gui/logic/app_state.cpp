@@ -1,7 +1,9 @@
 #include "app/gui/logic/app_state.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <set>
 #include <stdexcept>
 #include <utility>
 
@@ -236,6 +238,58 @@ void run_model_work(AppState& app, BackgroundJob::Kind kind, std::string what, s
 // Runs after every job that stepped the session, failed or not: the runs have changed.
 void after_steps(AppState& app) { after_run_change(app); }
 
+// The graph layouts the views of a job's new step will need, computed by the job at its end, on the model's thread:
+// the first step of a new graph (the prefill, the first decode step) took the frame that showed it 3-4 ms per pane
+// of Graphviz on a 22-layer model. The job starts from the keys the cache holds, the view options and the text
+// metrics of its start (main.cpp rebuilds no font while the model works, so measuring text there is safe).
+struct LayoutsAhead {
+  std::set<std::string> known;
+  ViewOptions options;
+  TextMetrics metrics;
+  struct Computed {
+    std::string key;
+    Layout layout;
+    double ms = 0;
+  };
+  std::vector<Computed> computed;
+};
+
+std::shared_ptr<LayoutsAhead> layouts_ahead(const AppState& app) {
+  auto ahead = std::make_shared<LayoutsAhead>();
+  ahead->known = app.layouts.keys();
+  ahead->options = app.view;
+  ahead->metrics = app.metrics;
+  return ahead;
+}
+
+// On the job's thread, after its steps: each side's step as refresh will show it, and the step before (what
+// changed since).
+void lay_out_ahead(LayoutsAhead& ahead, const Session& session) {
+  for (Side side : {Side::Cached, Side::Uncached}) {
+    const trace::Run& run = session.run(side);
+    const int step = session.current_step(side);
+    for (int s = step; s >= std::max(0, step - 1); --s) {
+      try {
+        LayoutInput input = pane_layout_input(run, s, ahead.options, ahead.metrics);
+        std::string key = input.structure_key();
+        if (!ahead.known.insert(key).second) continue;
+        const auto t0 = std::chrono::steady_clock::now();
+        Layout layout = layout_with_dot(input);
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        ahead.computed.push_back({std::move(key), std::move(layout), ms});
+      } catch (const std::exception&) {
+        // Not the job's failure: refresh lays the view out again and reports what goes wrong.
+      }
+    }
+  }
+}
+
+// Back on the UI thread: the layouts join the cache, then the runs' change is taken in.
+void after_steps_ahead(AppState& app, LayoutsAhead& ahead) {
+  for (auto& c : ahead.computed) app.layouts.put(std::move(c.key), std::move(c.layout), c.ms);
+  after_steps(app);
+}
+
 void install_session(AppState& app, std::unique_ptr<Session> next) {
   app.session = std::move(next);
   app.prompt = prompt_field_of(*app.session);
@@ -354,9 +408,14 @@ void do_reset(AppState& app) {
 }
 
 void do_prefill(AppState& app) {
+  auto ahead = layouts_ahead(app);
   run_model_work(
-      app, BackgroundJob::Kind::Steps, "the prefill", [s = app.session.get()] { s->prefill(); }, after_steps,
-      after_steps);
+      app, BackgroundJob::Kind::Steps, "the prefill",
+      [s = app.session.get(), ahead] {
+        s->prefill();
+        lay_out_ahead(*ahead, *s);
+      },
+      [ahead](AppState& a) { after_steps_ahead(a, *ahead); }, after_steps);
 }
 
 void do_step(AppState& app) {
@@ -375,9 +434,14 @@ void do_step(AppState& app) {
                                 " tokens it was set up for; raise new-tokens or use run-to");
   }
   app.generated_after_job = app.session->generated() + 1;
+  auto ahead = layouts_ahead(app);
   run_model_work(
       app, BackgroundJob::Kind::Steps, "token " + std::to_string(app.generated_after_job),
-      [s = app.session.get()] { s->step(); }, after_steps, after_steps);
+      [s = app.session.get(), ahead] {
+        s->step();
+        lay_out_ahead(*ahead, *s);
+      },
+      [ahead](AppState& a) { after_steps_ahead(a, *ahead); }, after_steps);
 }
 
 void do_run_to(AppState& app, int tokens) {
@@ -385,12 +449,16 @@ void do_run_to(AppState& app, int tokens) {
   if (model_busy(app)) throw std::invalid_argument("wait: " + app.job.what() + " is under way");
   app.session->grow_budget(tokens);
   app.generated_after_job = tokens;
+  auto ahead = layouts_ahead(app);
   run_model_work(
       app, BackgroundJob::Kind::Steps, "tokens up to " + std::to_string(tokens),
-      [s = app.session.get(), tokens] { s->run_to(tokens); },
-      [](AppState& a) {
+      [s = app.session.get(), tokens, ahead] {
+        s->run_to(tokens);
+        lay_out_ahead(*ahead, *s);
+      },
+      [ahead](AppState& a) {
         a.generated_after_job = a.session->generated();
-        after_steps(a);
+        after_steps_ahead(a, *ahead);
       },
       after_steps);
 }

@@ -148,4 +148,16 @@ const Layout& LayoutCache::get(const LayoutInput& input) {
   return layouts_.emplace(std::move(key), std::move(layout)).first->second;
 }
 
+std::set<std::string> LayoutCache::keys() const {
+  std::set<std::string> out;
+  for (const auto& entry : layouts_) out.insert(entry.first);
+  return out;
+}
+
+void LayoutCache::put(std::string structure_key, Layout layout, double ms) {
+  if (!layouts_.emplace(std::move(structure_key), std::move(layout)).second) return;
+  last_ms_ = ms;
+  ++computed_;
+}
+
 }  // namespace kvscope::gui

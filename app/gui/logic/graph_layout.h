@@ -2,6 +2,7 @@
 // Node positions and edge routes from Graphviz's `dot` engine, computed once per graph structure.
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,9 @@ Layout layout_with_dot(const LayoutInput& input);
 class LayoutCache {
  public:
   const Layout& get(const LayoutInput& input);
+  std::set<std::string> keys() const;
+  // Keeps a layout computed elsewhere (ahead of time, on the model's thread) as if get had computed it.
+  void put(std::string structure_key, Layout layout, double ms);
   int layouts_computed() const { return computed_; }
   double last_layout_ms() const { return last_ms_; }
 

@@ -201,6 +201,13 @@ void place_unfolded(const trace::Run& run, const std::vector<int>& steps, int st
 
 }  // namespace
 
+LayoutInput pane_layout_input(const trace::Run& run, int step, const ViewOptions& options, const TextMetrics& metrics) {
+  const trace::Graph folded = trace::build_graph(
+      run,
+      {.fold = true, .layer = options.fold ? options.layer : 0, .steps = steps_drawn(run, step, options.with_prefill)});
+  return layout_input(run, folded, step, options, metrics);
+}
+
 PaneView build_pane_view(const trace::Run& run, int step, const ViewOptions& options, LayoutCache& cache,
                          const TextMetrics& metrics) {
   PaneView view;

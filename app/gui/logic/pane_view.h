@@ -77,6 +77,10 @@ struct PaneView {
 PaneView build_pane_view(const trace::Run& run, int step, const ViewOptions& options, LayoutCache& cache,
                          const TextMetrics& metrics);
 
+// What build_pane_view lays out for the view (its LayoutCache key is the input's structure_key): for laying it
+// out ahead of time.
+LayoutInput pane_layout_input(const trace::Run& run, int step, const ViewOptions& options, const TextMetrics& metrics);
+
 // Flags nodes that are new or changed shape since `previous` (the view of the step before), with the change in
 // words. A step of another phase than the one before (the first decode step after the prefill) is a different
 // graph: no node is flagged and `change_note` says why.
