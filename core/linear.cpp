@@ -254,9 +254,33 @@ struct QuantizedRows {
   std::vector<int8_t> q;     // [rows, n]
 };
 
-// `n` values as int8 with one scale d = max|v| / 127 (q = round(v / d)), as ggml quantizes a block; returns d.
+// `n` values as int8 with one scale d = max|v| / 127 (q = round(v / d), halves away from zero), as ggml quantizes
+// a block; returns d. Eight at a time where n allows: it runs once per matrix product on the calling thread alone,
+// and one element at a time it took about 1 ms of a 1.1B model's decode step.
 float quantize_block(const float* v, int64_t n, int8_t* q) {
   float amax = 0;
+#if defined(__AVX2__)
+  if (n % 8 == 0) {
+    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 m = _mm256_setzero_ps();
+    // max(|v|, m) keeps m where |v| is NaN, as std::max(amax, |v|) below does.
+    for (int64_t i = 0; i < n; i += 8) m = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(v + i), magnitude), m);
+    for (int k = 0; k < 8; ++k) amax = std::max(amax, m[k]);
+    const float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+    const __m256 scale = _mm256_set1_ps(id), half = _mm256_set1_ps(0.5f), sign = _mm256_set1_ps(-0.0f);
+    for (int64_t i = 0; i < n; i += 8) {
+      const __m256 p = _mm256_mul_ps(_mm256_loadu_ps(v + i), scale);
+      // std::round: the truncation, one more away from zero where the dropped fraction (exact) is at least a half.
+      const __m256 whole = _mm256_round_ps(p, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+      const __m256 away = _mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_sub_ps(p, whole)), half, _CMP_GE_OQ);
+      const __m256 one_away = _mm256_and_ps(away, _mm256_or_ps(_mm256_and_ps(p, sign), _mm256_set1_ps(1.0f)));
+      const __m256i n32 = _mm256_cvttps_epi32(_mm256_add_ps(whole, one_away));
+      const __m128i n16 = _mm_packs_epi32(_mm256_castsi256_si128(n32), _mm256_extracti128_si256(n32, 1));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(q + i), _mm_packs_epi16(n16, n16));
+    }
+    return d;
+  }
+#endif
   for (int64_t i = 0; i < n; ++i) amax = std::max(amax, std::fabs(v[i]));
   const float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
   for (int64_t i = 0; i < n; ++i) q[i] = static_cast<int8_t>(std::round(v[i] * id));
