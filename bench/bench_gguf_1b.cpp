@@ -51,6 +51,7 @@
 #include "core/gguf_model.h"
 #include "core/model_source.h"
 #include "core/model_weights.h"
+#include "core/ops.h"
 #include "core/quant.h"
 #include "core/rng.h"
 #include "core/thread_pool.h"
@@ -682,6 +683,50 @@ int64_t bytes_read_per_token(const core::ModelWeights& w) {
   return bytes;
 }
 
+// ---- the matrix kernels' own speed, memory aside ----
+
+// Each kind of matrix a step multiplies (stored type and width) timed over a slice of its rows that stays in the
+// cores' L2 caches (512 KiB per thread), on `pool`'s threads; a whole step's matrices then take their bytes over
+// these speeds. Below the memory scan, the kernels' arithmetic, not memory, bounds the decode.
+struct KernelSpeed {
+  double step_gb_s = 0;
+  nlohmann::ordered_json kinds = nlohmann::ordered_json::array();
+};
+
+KernelSpeed kernel_speed(const core::ModelWeights& w, core::ThreadPool& pool) {
+  std::map<std::pair<core::GgmlType, int64_t>, double> gb_s;
+  KernelSpeed out;
+  double bytes = 0, seconds = 0;
+  for (const core::ModelParameter& p : core::model_parameters(w)) {
+    if (!p.matrix || (p.matrix == &w.embed_tokens && !w.tied)) continue;  // of the embeddings a step reads one row
+    const core::WeightMatrix& m = *p.matrix;
+    const std::pair kind{m.type(), m.cols()};
+    if (!gb_s.count(kind)) {
+      const int64_t row_bytes = m.stored_bytes() / m.rows();
+      const int64_t rows = std::clamp<int64_t>((int64_t{512} << 10) * pool.size() / row_bytes, 1, m.rows());
+      const core::WeightMatrix slice(m.type(), rows, m.cols(), m.stored_row_data(0), nullptr);
+      core::Matrix x(1, m.cols()), y(1, rows);
+      for (int64_t i = 0; i < m.cols(); ++i) x(0, i) = std::sin(0.37f * static_cast<float>(i));
+      std::vector<double> times;
+      const auto start = Clock::now();
+      for (int i = 0; i < 20 || (seconds_since(start) < 0.1 && i < 100000); ++i) {
+        const auto t0 = Clock::now();
+        core::ops::linear(x, slice, y, 1, pool);
+        if (i >= 3) times.push_back(seconds_since(t0));  // the first calls bring the slice into the caches
+      }
+      gb_s[kind] = static_cast<double>(rows * row_bytes) / median(times) / 1e9;
+      out.kinds.push_back({{"type", core::ggml_type_name(static_cast<uint32_t>(m.type()))},
+                           {"cols", m.cols()},
+                           {"slice_rows", rows},
+                           {"gb_s", gb_s[kind]}});
+    }
+    bytes += static_cast<double>(m.stored_bytes());
+    seconds += static_cast<double>(m.stored_bytes()) / (gb_s[kind] * 1e9);
+  }
+  out.step_gb_s = bytes / seconds / 1e9;
+  return out;
+}
+
 struct Options {
   fs::path dir;
   std::string type = "Q4_K_M";
@@ -887,6 +932,9 @@ int measure(const Options& o, const FileKind& kind, const Plan& plan, const fs::
                              sizeof(float) * r.last_logits.size()) == 0,
              std::to_string(threads) + " threads: the last logits differ in their bits from the first run's");
     }
+  std::map<int, KernelSpeed> kernels;
+  model.set_threads(1);
+  for (const int threads : o.decode_threads) kernels[threads] = kernel_speed(model.weights(), *scan_pools[threads]);
   model.set_threads(core::available_cores());
   const std::vector<int32_t>& generated = reference.generated;
 
@@ -977,9 +1025,13 @@ int measure(const Options& o, const FileKind& kind, const Plan& plan, const fs::
     const double scan_gb_s = *std::max_element(p.scan_gb_s.begin(), p.scan_gb_s.end());
     const double decode_gb_s = static_cast<double>(per_token) * tps / 1e9;
     const double prefill = median(p.prefill_s);
+    const KernelSpeed& kernel = kernels[threads];
+    // Bandwidth-bound where the kernels outrun the scan: only there can memory be what a step waits for.
+    const bool bandwidth_bound = kernel.step_gb_s >= scan_gb_s;
     std::printf(
         "  %d thread%s              %7.2f tokens/s (%.1f ms/token; runs %s), prefill %.2f tokens/s\n"
-        "                         reads %.1f GB/s of the scan's %.1f GB/s: %.0f%%\n",
+        "                         reads %.1f GB/s of the scan's %.1f GB/s: %.0f%%\n"
+        "                         the kernels from cache: %.1f GB/s (%s; decode %.0f%% of it)\n",
         threads, threads == 1 ? " " : "s", tps, 1000 * step,
         [&] {
           std::string s;
@@ -987,7 +1039,9 @@ int measure(const Options& o, const FileKind& kind, const Plan& plan, const fs::
           return s;
         }()
             .c_str(),
-        T / prefill, decode_gb_s, scan_gb_s, 100 * decode_gb_s / scan_gb_s);
+        T / prefill, decode_gb_s, scan_gb_s, 100 * decode_gb_s / scan_gb_s, kernel.step_gb_s,
+        bandwidth_bound ? "faster than the scan: bandwidth-bound" : "slower than the scan: bound by their arithmetic",
+        100 * decode_gb_s / kernel.step_gb_s);
     per_threads.push_back({{"threads", threads},
                            {"tokens_per_s", tps},
                            {"median_step_s", step},
@@ -999,7 +1053,11 @@ int measure(const Options& o, const FileKind& kind, const Plan& plan, const fs::
                            {"scan_median_gb_s", median(p.scan_gb_s)},
                            {"scan_passes_gb_s", p.scan_gb_s},
                            {"decode_gb_s", decode_gb_s},
-                           {"fraction_of_scan", decode_gb_s / scan_gb_s}});
+                           {"fraction_of_scan", decode_gb_s / scan_gb_s},
+                           {"kernel_cache_gb_s", kernel.step_gb_s},
+                           {"kernel_cache_kinds", kernel.kinds},
+                           {"bandwidth_bound", bandwidth_bound},
+                           {"fraction_of_kernel_cache", decode_gb_s / kernel.step_gb_s}});
   }
   std::printf("trace (prefill %d tokens + 2 decode steps, shapes only)\n", T);
   std::printf("  on the weights         %8.3f s, %zu events, %d shapes checked\n", real_trace_s,
