@@ -509,6 +509,18 @@ float dot_q4_k(const uint8_t* w, const float* xscale, const int8_t* xq, const in
   return sum8(acc) - sum8(acc_min);
 }
 
+// Q6_K's four quarters of 32 quants as bytes (in a 512-bit vector, two blocks' halves side by side): the low 4
+// bits from ql0 (quarters 0 and 2: low nibbles, then high) or ql1 (1 and 3), the high 2 from qh (bits 2g), put at
+// bits 4-5. V has 16-bit lanes, as the vector shifts have: the bits a shift carries across bytes are masked off.
+template <typename V>
+void q6_k_quarters(V ql0, V ql1, V qh, V (&q)[4]) {
+  const V low4 = V{} + 0x0F0F, high2 = V{} + 0x3030;
+  q[0] = (ql0 & low4) | ((qh << 4) & high2);
+  q[1] = (ql1 & low4) | ((qh << 2) & high2);
+  q[2] = ((ql0 >> 4) & low4) | (qh & high2);
+  q[3] = ((ql1 >> 4) & low4) | ((qh >> 2) & high2);
+}
+
 // Q6_K's products, the offset of 32 included: lane k sums sc * q * x over the bytes 4k .. 4k + 3 of each 32 elements
 // (sc the scale of the element's 16), less 32 * (sc_2k * s_2k + sc_2k+1 * s_2k+1) over the 16-sums s. At most
 // 63 * 127 * 2 per 16-bit pair; every lane stays far inside 32 bits.
@@ -521,16 +533,10 @@ i32x8 q6_k_products(const uint8_t* block, const int8_t* x, const int16_t* sums) 
     return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(first))),
                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(first + apart)), 1);
   };
-  const __m512i low4 = _mm512_set1_epi8(0x0F), high2 = _mm512_set1_epi8(0x30);
-  const __m512i ql0 = halves_of(block, 64), ql1 = halves_of(block + 32, 64);
-  const __m512i qh = _mm512_loadu_si512(block + 128);
-  const __m512i q[4] = {
-      _mm512_or_si512(_mm512_and_si512(ql0, low4), _mm512_and_si512(_mm512_slli_epi16(qh, 4), high2)),
-      _mm512_or_si512(_mm512_and_si512(ql1, low4), _mm512_and_si512(_mm512_slli_epi16(qh, 2), high2)),
-      _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql0, 4), low4), _mm512_and_si512(qh, high2)),
-      _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql1, 4), low4),
-                      _mm512_and_si512(_mm512_srli_epi16(qh, 2), high2)),
-  };
+  using u16x32 = uint16_t __attribute__((vector_size(64)));
+  u16x32 quarters[4];
+  q6_k_quarters(reinterpret_cast<u16x32>(halves_of(block, 64)), reinterpret_cast<u16x32>(halves_of(block + 32, 64)),
+                reinterpret_cast<u16x32>(_mm512_loadu_si512(block + 128)), quarters);
   const __m512i scales16 = _mm512_castsi256_si512(
       _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc))));
   __m512i both = _mm512_setzero_si512();
@@ -542,7 +548,8 @@ i32x8 q6_k_products(const uint8_t* block, const int8_t* x, const int16_t* sums) 
         _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(9 + 2 * g)),
                          _mm_set1_epi16(static_cast<int16_t>(8 + 2 * g))),
         1);
-    const __m512i products = _mm512_maddubs_epi16(q[g], halves_of(reinterpret_cast<const uint8_t*>(x) + 32 * g, 128));
+    const __m512i products = _mm512_maddubs_epi16(reinterpret_cast<__m512i>(quarters[g]),
+                                                  halves_of(reinterpret_cast<const uint8_t*>(x) + 32 * g, 128));
     both = _mm512_dpwssd_epi32(both, products, _mm512_permutexvar_epi16(pick, scales16));
   }
   const __m256i sum = _mm256_add_epi32(_mm512_castsi512_si256(both), _mm512_extracti64x4_epi64(both, 1));
@@ -550,25 +557,19 @@ i32x8 q6_k_products(const uint8_t* block, const int8_t* x, const int16_t* sums) 
                                            _mm512_castsi512_si256(scales16));
   return reinterpret_cast<i32x8>(_mm256_sub_epi32(sum, _mm256_slli_epi32(offset, 5)));
 #elif defined(__AVX2__)
-  const __m256i low4 = _mm256_set1_epi8(0x0F), high2 = _mm256_set1_epi8(0x30);
+  using u16x16 = uint16_t __attribute__((vector_size(32)));
   __m256i sum = _mm256_setzero_si256();
   for (int h = 0; h < 2; ++h) {
-    const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 64 * h));
-    const __m256i ql1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 64 * h + 32));
-    const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 128 + 32 * h));
-    // Quarter g: its low 4 bits from ql (low nibbles for g < 2, high for g >= 2), its high 2 from bits 2g of qh,
-    // put at bits 4-5 (16-bit shifts, the bits they carry across bytes masked off).
-    const __m256i q[4] = {
-        _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), high2)),
-        _mm256_or_si256(_mm256_and_si256(ql1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), high2)),
-        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, high2)),
-        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
-                        _mm256_and_si256(_mm256_srli_epi16(qh, 2), high2)),
-    };
+    u16x16 ql0, ql1, qh, quarters[4];
+    std::memcpy(&ql0, block + 64 * h, sizeof ql0);
+    std::memcpy(&ql1, block + 64 * h + 32, sizeof ql1);
+    std::memcpy(&qh, block + 128 + 32 * h, sizeof qh);
+    q6_k_quarters(ql0, ql1, qh, quarters);
     for (int g = 0; g < 4; ++g) {
       const int k = 8 * h + 2 * g;  // the first of the quarter's two scales
       const __m256i products = _mm256_maddubs_epi16(
-          q[g], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 128 * h + 32 * g)));
+          reinterpret_cast<__m256i>(quarters[g]),
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 128 * h + 32 * g)));
       const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(sc[k + 1]), _mm_set1_epi16(sc[k]));
       sum = _mm256_add_epi32(sum, _mm256_madd_epi16(products, scales));
     }
