@@ -170,7 +170,7 @@ app::RunSpec spec_1b(const AppState& app, const std::string& path) {
   return spec;
 }
 
-// Loading the 1.1B file (its K-quants converted to Q8_0) in the background, frames drawn meanwhile.
+// Loading the 1.1B file (mapped, its K-quants kept as stored) in the background, frames drawn meanwhile.
 void frames_during_load(benchmark::State& state, bool with_gl) {
   const std::string path = gguf_1b_path();
   if (path.empty()) return state.SkipWithError("no 1.1B file: run scripts/bench-gguf-1b first");

@@ -134,14 +134,15 @@ void halves(__m512 v, f32x8& low, f32x8& high) {
 }
 #endif
 
-// The whole 32-float blocks of x . w into the four running vectors; returns where they end.
-template <typename W>
+// The whole 32-float blocks of x . w into the four running vectors; returns where they end. kStream: w is a weight
+// row read once in a stream of rows, worth asking for ahead; ops::dot's short vectors (attention's q . k) are not.
+template <typename W, bool kStream = true>
 int64_t blocks32(const float* x, const uint8_t* w, int64_t n, f32x8& a0, f32x8& a1, f32x8& a2, f32x8& a3) {
   int64_t i = 0;
 #if defined(__AVX512F__)
   __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
   for (; i + 32 <= n; i += 32) {
-    prefetch_ahead<32 * W::kBytes>(w + W::kBytes * i);
+    if constexpr (kStream) prefetch_ahead<32 * W::kBytes>(w + W::kBytes * i);
     lo = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), W::load16(w, i), lo);
     hi = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16), W::load16(w, i + 16), hi);
   }
@@ -149,7 +150,7 @@ int64_t blocks32(const float* x, const uint8_t* w, int64_t n, f32x8& a0, f32x8& 
   halves(hi, a2, a3);
 #else
   for (; i + 32 <= n; i += 32) {
-    prefetch_ahead<32 * W::kBytes>(w + W::kBytes * i);
+    if constexpr (kStream) prefetch_ahead<32 * W::kBytes>(w + W::kBytes * i);
     a0 = madd(load8(x + i), W::load8(w, i), a0);
     a1 = madd(load8(x + i + 8), W::load8(w, i + 8), a1);
     a2 = madd(load8(x + i + 16), W::load8(w, i + 16), a2);
@@ -159,10 +160,10 @@ int64_t blocks32(const float* x, const uint8_t* w, int64_t n, f32x8& a0, f32x8& 
   return i;
 }
 
-template <typename W>
+template <typename W, bool kStream = true>
 float dot_as(const float* x, const uint8_t* w, int64_t n) {
   f32x8 a0{}, a1{}, a2{}, a3{};
-  int64_t i = blocks32<W>(x, w, n, a0, a1, a2, a3);
+  int64_t i = blocks32<W, kStream>(x, w, n, a0, a1, a2, a3);
   for (; i + 8 <= n; i += 8) a0 = madd(load8(x + i), W::load8(w, i), a0);
   float s = sum8((a0 + a1) + (a2 + a3));
   for (; i < n; ++i) s = madd(x[i], W::load1(w, i), s);
@@ -509,7 +510,7 @@ float dot_q4_k(const uint8_t* w, const float* xscale, const int8_t* xq, const in
   return sum8(acc) - sum8(acc_min);
 }
 
-// Q6_K's four quarters of 32 quants as bytes (in a 512-bit vector, two blocks' halves side by side): the low 4
+// Q6_K's four quarters of 32 quants as bytes (in a 512-bit vector, the block's two halves side by side): the low 4
 // bits from ql0 (quarters 0 and 2: low nibbles, then high) or ql1 (1 and 3), the high 2 from qh (bits 2g), put at
 // bits 4-5. V has 16-bit lanes, as the vector shifts have: the bits a shift carries across bytes are masked off.
 template <typename V>
@@ -620,7 +621,7 @@ void linear_k(const Matrix& x, const WeightMatrix& w, Matrix& y, int rows, Threa
 }  // namespace
 
 float dot(const float* a, const float* b, int64_t n) {
-  return dot_as<F32Weights>(a, reinterpret_cast<const uint8_t*>(b), n);
+  return dot_as<F32Weights, false>(a, reinterpret_cast<const uint8_t*>(b), n);
 }
 
 void add_scaled(float a, const float* x, float* y, int64_t n) {

@@ -62,6 +62,7 @@ uint32_t le32(const uint8_t* p) {
 
 float half_at(const uint8_t* p) { return f16_to_f32(le16(p)); }
 
+// Q4_K's and Q5_K's 8 scales and 8 mins, unpacked (quant.h's unpack_q4_k_scales).
 struct ScalesMins {
   uint8_t scale[8];
   uint8_t min[8];

@@ -44,6 +44,18 @@ std::vector<core::GgmlType> matrix_types(const core::ModelWeights& w) {
   return out;
 }
 
+// `blocks` Q8_0 blocks: float16 scales 0.01-0.016, quants running over all of -128..127.
+std::vector<uint8_t> q8_0_bytes(int64_t blocks) {
+  std::vector<uint8_t> bytes(static_cast<size_t>(blocks * 34));
+  for (size_t b = 0; b < static_cast<size_t>(blocks); ++b) {
+    const uint16_t d = core::float_to_f16(0.01f + 0.001f * static_cast<float>(b % 7));
+    std::memcpy(&bytes[b * 34], &d, 2);
+    for (int i = 0; i < 32; ++i)
+      bytes[b * 34 + 2 + i] = static_cast<uint8_t>(static_cast<int8_t>((b * 31 + i * 17) % 256 - 128));
+  }
+  return bytes;
+}
+
 }  // namespace
 
 TEST_CASE("a float16 or bfloat16 matrix multiplies to the same bits as its float32 widening", "[stored]") {
@@ -268,13 +280,7 @@ TEST_CASE("a Q8_0 matrix multiplies as ggml's Q8_0 dot product does, the same fo
   const int cols = 96, out = 11, rows = 3;
   core::Matrix x(rows, cols);
   for (int i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>((i * 53) % 89 - 44) / 29.0f;
-  std::vector<uint8_t> bytes(static_cast<size_t>(out * cols / 32 * 34));
-  for (size_t b = 0; b < bytes.size() / 34; ++b) {
-    const uint16_t d = core::float_to_f16(0.01f + 0.001f * static_cast<float>(b % 7));
-    std::memcpy(&bytes[b * 34], &d, 2);
-    for (int i = 0; i < 32; ++i)
-      bytes[b * 34 + 2 + i] = static_cast<uint8_t>(static_cast<int8_t>((b * 31 + i * 17) % 255 - 127));
-  }
+  const std::vector<uint8_t> bytes = q8_0_bytes(out * cols / 32);
   const core::WeightMatrix w(core::GgmlType::Q8_0, out, cols, bytes.data(), nullptr);
   core::ThreadPool one(1);
   core::Matrix y(rows, out);
@@ -357,13 +363,7 @@ TEST_CASE("a Q8_0 product sums its blocks in the one documented order, whatever 
     const int out = 3, blocks = cols / 32;
     core::Matrix x(1, cols);
     for (int i = 0; i < cols; ++i) x.data()[i] = static_cast<float>((i * 53) % 89 - 44) / 29.0f;
-    std::vector<uint8_t> bytes(static_cast<size_t>(out * blocks * 34));
-    for (size_t b = 0; b < bytes.size() / 34; ++b) {
-      const uint16_t d = core::float_to_f16(0.01f + 0.001f * static_cast<float>(b % 7));
-      std::memcpy(&bytes[b * 34], &d, 2);
-      for (int i = 0; i < 32; ++i)
-        bytes[b * 34 + 2 + i] = static_cast<uint8_t>(static_cast<int8_t>((b * 31 + i * 17) % 256 - 128));
-    }
+    const std::vector<uint8_t> bytes = q8_0_bytes(out * blocks);
     const core::WeightMatrix w(core::GgmlType::Q8_0, out, cols, bytes.data(), nullptr);
     core::ThreadPool pool(2);
     core::Matrix y(1, out);

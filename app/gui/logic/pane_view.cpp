@@ -201,11 +201,27 @@ void place_unfolded(const trace::Run& run, const std::vector<int>& steps, int st
 
 }  // namespace
 
+namespace {
+
+// What a view of `step` draws: the steps shown, the folded graph and what it lays out.
+struct PanePlan {
+  std::vector<int> steps;
+  trace::Graph folded;
+  LayoutInput input;
+};
+
+PanePlan plan_pane(const trace::Run& run, int step, const ViewOptions& options, const TextMetrics& metrics) {
+  PanePlan plan;
+  plan.steps = steps_drawn(run, step, options.with_prefill);
+  plan.folded = trace::build_graph(run, {.fold = true, .layer = options.fold ? options.layer : 0, .steps = plan.steps});
+  plan.input = layout_input(run, plan.folded, step, options, metrics);
+  return plan;
+}
+
+}  // namespace
+
 LayoutInput pane_layout_input(const trace::Run& run, int step, const ViewOptions& options, const TextMetrics& metrics) {
-  const trace::Graph folded = trace::build_graph(
-      run,
-      {.fold = true, .layer = options.fold ? options.layer : 0, .steps = steps_drawn(run, step, options.with_prefill)});
-  return layout_input(run, folded, step, options, metrics);
+  return plan_pane(run, step, options, metrics).input;
 }
 
 PaneView build_pane_view(const trace::Run& run, int step, const ViewOptions& options, LayoutCache& cache,
@@ -213,11 +229,11 @@ PaneView build_pane_view(const trace::Run& run, int step, const ViewOptions& opt
   PaneView view;
   if (step < 0) return view;
   view.step = step;
-  const std::vector<int> steps = steps_drawn(run, step, options.with_prefill);
-  const trace::Graph folded = trace::build_graph(
-      run, {.fold = true, .layer = options.fold ? options.layer : 0, .steps = steps});
+  const PanePlan plan = plan_pane(run, step, options, metrics);
+  const std::vector<int>& steps = plan.steps;
+  const trace::Graph& folded = plan.folded;
+  const LayoutInput& input = plan.input;
   view.layers = folded.layers;
-  const LayoutInput input = layout_input(run, folded, step, options, metrics);
   const Layout& layout = cache.get(input);
   view.layout_key = std::to_string(std::hash<std::string>{}(input.structure_key())) + (options.fold ? "f" : "u");
   if (options.fold) place_folded(run, folded, input, layout, options.labels, view);
