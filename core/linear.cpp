@@ -5,9 +5,11 @@
 // for the K-quants), each block's products summed exactly in integers, then scaled.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
@@ -20,6 +22,10 @@
 #pragma GCC diagnostic pop
 #elif defined(__F16C__) || defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
+#endif
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #endif
 
 #include "core/ops.h"
@@ -36,15 +42,35 @@ using simd::load8;
 using simd::madd;
 using simd::sum8;
 
-// Every kernel asks for the weights it will read 8 KiB ahead of where it reads: the hardware's prefetcher alone
-// left a decode of the 1.1B model at 70-85% of a plain memory scan's speed on this project's machine, asked ahead
-// it reads at 85-90% (4 KiB did nearly as well, 1 KiB worse than nothing). Rows are stored one after another
-// and read in that order, so ahead of a row's end lies the next row's start.
+// Whether the kernels ask for the weights they will read 8 KiB ahead of where they read. Rows are stored one
+// after another and read in that order, so ahead of a row's end lies the next row's start. It depends on the CPU's
+// own prefetchers: on AMD Zen 5 the hardware alone left a decode of the 1.1B model at 70-85% of a plain memory
+// scan's speed, asked ahead it reads at 85-90% (4 KiB ahead did nearly as well, 1 KiB worse than nothing); on Zen 3
+// any distance from 512 bytes to 16 KiB, into any cache level, reads 10-20% slower than the hardware alone.
+// Measured on those two only, so elsewhere the hardware is left to it. KVSCOPE_PREFETCH=0 or 1 overrides, to
+// measure both ways on a new CPU.
+bool prefetch_pays() {
+  if (const char* forced = std::getenv("KVSCOPE_PREFETCH")) return std::string_view(forced) != "0";
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx)) return false;
+  const bool amd = ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163;  // "AuthenticAMD"
+  if (!amd || !__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+  unsigned family = (eax >> 8) & 0xF;
+  if (family == 0xF) family += (eax >> 20) & 0xFF;
+  return family >= 0x1A;  // Zen 5
+#else
+  return false;
+#endif
+}
+
+const bool kPrefetch = prefetch_pays();
 constexpr int64_t kPrefetchAhead = 8192;
 
-// Asks for the `bytes` from `p` + kPrefetchAhead, one cache line at a time.
+// Asks for the `bytes` from `p` + kPrefetchAhead, one cache line at a time, where that pays.
 template <int64_t bytes>
 inline void prefetch_ahead(const uint8_t* p) {
+  if (!kPrefetch) return;
   for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + kPrefetchAhead + b, 0, 3);
 }
 
