@@ -686,16 +686,20 @@ int64_t bytes_read_per_token(const core::ModelWeights& w) {
 // ---- the matrix kernels' own speed, memory aside ----
 
 // Each kind of matrix a step multiplies (stored type and width) timed over a slice of its rows that stays in the
-// cores' L2 caches (512 KiB per thread), on `pool`'s threads; a whole step's matrices then take their bytes over
-// these speeds. Below the memory scan, the kernels' arithmetic, not memory, bounds the decode.
+// cores' L2 caches (half a core's L2 per thread, so that the activations and the rest stay in it too), on `pool`'s
+// threads; a whole step's matrices then take their bytes over these speeds. Below the memory scan, the kernels'
+// arithmetic, not memory, bounds the decode.
 struct KernelSpeed {
   double step_gb_s = 0;
+  int64_t slice_bytes = 0;  // per thread
   nlohmann::ordered_json kinds = nlohmann::ordered_json::array();
 };
 
 KernelSpeed kernel_speed(const core::ModelWeights& w, core::ThreadPool& pool) {
   std::map<std::pair<core::GgmlType, int64_t>, double> gb_s;
   KernelSpeed out;
+  const long l2 = ::sysconf(_SC_LEVEL2_CACHE_SIZE);  // 0 where glibc cannot tell
+  out.slice_bytes = (l2 > 0 ? l2 : int64_t{1} << 20) / 2;
   double bytes = 0, seconds = 0;
   for (const core::ModelParameter& p : core::model_parameters(w)) {
     if (!p.matrix || (p.matrix == &w.embed_tokens && !w.tied)) continue;  // of the embeddings a step reads one row
@@ -703,7 +707,7 @@ KernelSpeed kernel_speed(const core::ModelWeights& w, core::ThreadPool& pool) {
     const std::pair kind{m.type(), m.cols()};
     if (!gb_s.count(kind)) {
       const int64_t row_bytes = m.stored_bytes() / m.rows();
-      const int64_t rows = std::clamp<int64_t>((int64_t{512} << 10) * pool.size() / row_bytes, 1, m.rows());
+      const int64_t rows = std::clamp<int64_t>(out.slice_bytes * pool.size() / row_bytes, 1, m.rows());
       const core::WeightMatrix slice(m.type(), rows, m.cols(), m.stored_row_data(0), nullptr);
       core::Matrix x(1, m.cols()), y(1, rows);
       for (int64_t i = 0; i < m.cols(); ++i) x(0, i) = std::sin(0.37f * static_cast<float>(i));
@@ -1055,6 +1059,7 @@ int measure(const Options& o, const FileKind& kind, const Plan& plan, const fs::
                            {"decode_gb_s", decode_gb_s},
                            {"fraction_of_scan", decode_gb_s / scan_gb_s},
                            {"kernel_cache_gb_s", kernel.step_gb_s},
+                           {"kernel_cache_slice_bytes", kernel.slice_bytes},
                            {"kernel_cache_kinds", kernel.kinds},
                            {"bandwidth_bound", bandwidth_bound},
                            {"fraction_of_kernel_cache", decode_gb_s / kernel.step_gb_s}});

@@ -188,8 +188,9 @@ def gguf_1b_section(runs):
              f"{d['scan_bytes'] / 2**30:.0f} GiB read-only memory scan on as many threads. Read GB/s is the weight "
              "bytes a step reads (every matrix as kept in memory, one embedding row, the norms) times tokens/s, "
              "against the scan's best pass. \"Kernels\" is how fast the same matrix products run with their "
-             "weights in the cores' L2 caches (each kind of matrix timed over a slice of its rows, 512 KiB per "
-             "thread, a step's matrices weighted by their bytes): where it is below the scan, the kernels' "
+             "weights in the cores' L2 caches (each kind of matrix timed over a slice of its rows, half a core's L2 "
+             f"per thread: {by_threads(first)[1]['kernel_cache_slice_bytes'] // 1024} KiB here; a step's matrices "
+             "weighted by their bytes): where it is below the scan, the kernels' "
              "arithmetic, not memory, bounds the decode.", "",
              "| weights | file MiB | kept as | load s | peak MiB | tokens/s 1 thread | tokens/s 2 threads | "
              "llama.cpp 1 / 2 threads | GB/s 1 thread: decode / scan / kernels | "
