@@ -172,6 +172,36 @@ void BM_DecodeStep_SinkRatios(benchmark::State& state) {
 }
 BENCHMARK(BM_DecodeStep_SinkRatios)->Unit(benchmark::kMicrosecond)->MinTime(3.0);
 
+// One shape-only event, a decode step's query_states ([1, 32, 1, 64] with four axis labels in two label sets):
+// what the shape-only sink adds per tensor, of which a stories15m decode step records some 160.
+void BM_RecordShapeEvent(benchmark::State& state) {
+  constexpr size_t kBatch = 1 << 14;
+  trace::Run run;
+  trace::Recorder recorder(run, {});
+  run.events.reserve(kBatch);
+  trace::EventSpec spec;
+  spec.tensor = trace::Tensor::query_states;
+  spec.op = trace::Op::Linear;
+  spec.phase = trace::Phase::Decode;
+  spec.layer = 3;
+  spec.step = 70;
+  spec.view.rank = 4;
+  spec.view.shape = {1, 32, 1, 64};
+  spec.view.strides = {2048, 64, 64, 1};
+  spec.axes = {trace::Axis::Batch, trace::Axis::Heads, trace::Axis::PredictTokens, trace::Axis::HeadDim};
+  const int inputs[] = {5};
+  spec.inputs = inputs;
+  for (auto _ : state) {
+    if (run.events.size() == kBatch) {
+      state.PauseTiming();
+      run.events.clear();
+      state.ResumeTiming();
+    }
+    benchmark::DoNotOptimize(recorder.record(spec));
+  }
+}
+BENCHMARK(BM_RecordShapeEvent)->Unit(benchmark::kNanosecond);
+
 // The yardstick: a plain copy of a buffer larger than every cache, counting bytes read and written.
 void BM_Copy(benchmark::State& state) {
   const size_t bytes = 256u << 20;

@@ -148,9 +148,12 @@ void Recorder::fill(Event& e, int id, const EventSpec& spec) {
   e.key = tensor_name(spec.tensor).key;
   e.role = role_in(spec.tensor, phase);
   e.shape.assign(spec.view.shape.begin(), spec.view.shape.begin() + spec.view.rank);
-  for (int i = 0; i < spec.view.rank; ++i) {
-    e.dims.push_back(axis_label_en(spec.axes[i]));
-    e.dims_zh.push_back(axis_label_zh(spec.axes[i]));
+  const auto rank = static_cast<size_t>(spec.view.rank);
+  e.dims.assign(rank, std::string_view{});
+  e.dims_zh.assign(rank, std::string_view{});
+  for (size_t i = 0; i < rank; ++i) {
+    e.dims[i] = axis_label_en(spec.axes[i]);
+    e.dims_zh[i] = axis_label_zh(spec.axes[i]);
   }
   e.layer = spec.layer;
   e.step = spec.step;
