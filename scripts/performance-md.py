@@ -204,7 +204,7 @@ def gguf_1b_section(runs):
              "bytes a step reads (every matrix as kept in memory, one embedding row, the norms) times tokens/s, "
              "against the scan's best pass. \"Kernels\" is how fast the same matrix products run with their "
              "weights in the cores' L2 caches (each kind of matrix timed over a slice of its rows, half a core's L2 "
-             f"per thread: {by_threads(first)[1]['kernel_cache_slice_bytes'] // 1024} KiB here; a step's matrices "
+             f"per thread: {d['threads'][0]['kernel_cache_slice_bytes'] // 1024} KiB here; a step's matrices "
              "weighted by their bytes): where it is below the scan, the kernels' "
              "arithmetic, not memory, bounds the decode.", "",
              "| weights | file MiB | kept as | load s | peak MiB | tokens/s 1 thread | tokens/s 2 threads | "

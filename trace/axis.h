@@ -1,5 +1,6 @@
 #pragma once
 // The meaning of one tensor axis, with its English label and the Chinese label of the seed notes.
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <string_view>
@@ -20,7 +21,7 @@ enum class Axis {
   Intermediate,
   Vocab,
   MaskHeads,        // the mask's head axis, 1: the same mask for all heads
-  TokenPerSequence  // next_tokens: one id per sequence
+  TokenPerSequence  // next_tokens: one id per sequence; stays last, it sizes the label tables
 };
 
 // Tables in the enum's order, read inline: every recorded event looks up a label in each set per axis.
@@ -59,6 +60,10 @@ inline constexpr std::array<std::string_view, kAxisLabelsEn.size()> kAxisLabelsZ
     "固定为1,表示对所有的头使用相同的mask",
     "一维数组",
 };
+
+// An axis added without its labels leaves an empty entry, and the build stops here.
+static_assert(std::ranges::none_of(kAxisLabelsEn, &std::string_view::empty));
+static_assert(std::ranges::none_of(kAxisLabelsZh, &std::string_view::empty));
 
 inline std::string_view axis_label_en(Axis a) { return kAxisLabelsEn[static_cast<std::size_t>(a)]; }
 inline std::string_view axis_label_zh(Axis a) { return kAxisLabelsZh[static_cast<std::size_t>(a)]; }

@@ -33,8 +33,7 @@ struct Options {
 // The Chinese the app can show before any trace exists: every axis label and the loop edge's words.
 std::string known_chinese() {
   std::string text = "中文 labels 循环次用前个第全部";
-  for (int a = 0; a <= static_cast<int>(trace::Axis::TokenPerSequence); ++a)
-    text += std::string(trace::axis_label_zh(static_cast<trace::Axis>(a)));
+  for (std::string_view label : trace::kAxisLabelsZh) text += label;
   for (const auto& entry : ui_translations()) text += entry.second;  // the interface in Chinese
   return text;
 }
