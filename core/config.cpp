@@ -5,6 +5,8 @@
 #include <string_view>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "trace/atomic_file.h"
 
 namespace kvscope::core {

@@ -1,6 +1,9 @@
 // HF config.json (core/config.h): config_from_json_text, which validates; a config it accepts must also survive
 // what every loader does next (parameter count and shapes, the JSON round trip). Rejection: ConfigError.
 #include "core/config.h"
+
+#include <nlohmann/json.hpp>
+
 #include "core/weights.h"
 #include "fuzz/fuzz_util.h"
 

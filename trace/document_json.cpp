@@ -136,7 +136,7 @@ ojson document_to_json(const Document& doc) {
                          {"steps", std::move(steps)},
                          {"events", std::move(events)}});
   }
-  ojson out{{"schema_version", doc.schema_version}, {"meta", doc.meta}, {"model", doc.model}};
+  ojson out{{"schema_version", doc.schema_version}, {"meta", doc.meta}, {"model", ojson::parse(doc.model)}};
   if (!doc.weights.format.empty()) {
     ojson stored = ojson::object();
     for (const auto& [name, as] : doc.weights.stored_as) stored[name] = as;
@@ -170,7 +170,7 @@ Document document_from_json(const json& j) {
                              " is not supported (expected 1 to " + std::to_string(Document::kSchemaVersion) + ")");
   try {
     doc.meta = j.at("meta").get<bool>();
-    doc.model = j.at("model");
+    doc.model = j.at("model").dump();
     if (const auto w = j.find("weights"); w != j.end()) {
       doc.weights.format = w->at("format").get<std::string>();
       doc.weights.path = w->at("path").get<std::string>();
@@ -182,7 +182,8 @@ Document document_from_json(const json& j) {
   }
   // Layers as the model says, within the largest a config may have.
   int layers = 1024;
-  if (const auto n = doc.model.find("num_hidden_layers"); n != doc.model.end() && n->is_number_integer())
+  const json& model = j.at("model");
+  if (const auto n = model.find("num_hidden_layers"); n != model.end() && n->is_number_integer())
     layers = static_cast<int>(std::clamp<int64_t>(n->get<int64_t>(), 0, 1024));
   const auto runs_it = j.find("runs");
   if (runs_it == j.end() || !runs_it->is_array()) throw std::runtime_error("document: field 'runs' must be an array");

@@ -2,7 +2,7 @@
 // The trace document as JSON (schema in README.md) and as readable text.
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "trace/event.h"
 

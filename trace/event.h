@@ -9,8 +9,6 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "trace/axis.h"
 #include "trace/huge_page_allocator.h"
 #include "trace/op.h"
@@ -151,8 +149,8 @@ struct Document {
   // Versions 1 to 3 are still read (key and role derived from the name; no text, no pieces, no weights).
   static constexpr int kSchemaVersion = 4;
   int schema_version = kSchemaVersion;
-  nlohmann::ordered_json model;  // the model config, as HF config.json keys
-  bool meta = false;             // shapes only: no values were computed
+  std::string model = "{}";  // the model config: HF config.json keys, as compact JSON text
+  bool meta = false;         // shapes only: no values were computed
   WeightsFile weights;
   std::vector<Run> runs;
 };

@@ -1,5 +1,7 @@
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "app/cli/commands.h"
 #include "app/cli/trace_input.h"
 #include "trace/atomic_file.h"

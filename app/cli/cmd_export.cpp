@@ -1,6 +1,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 #include "app/cli/commands.h"
 #include "app/cli/graph_flags.h"
 #include "app/cli/graphviz_render.h"

@@ -2,6 +2,8 @@
 #include <optional>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "app/cli/commands.h"
 #include "trace/atomic_file.h"
 #include "trace/document_json.h"
@@ -53,8 +55,9 @@ void print_log(const RecordedRuns& runs, const app::RunSpec& spec) {
   const trace::Run& run = runs.doc.runs[0];
   const auto& results = runs.results[0];
   const auto& sequences = runs.sequences[0];
-  std::cout << "model " << runs.doc.model.value("name", std::string()) << (runs.doc.meta ? " (meta: shapes only)" : "")
-            << ", " << trace::run_title(run) << ", batch " << run.batch << ", " << spec.new_tokens << " new tokens\n";
+  std::cout << "model " << nlohmann::json::parse(runs.doc.model).value("name", std::string())
+            << (runs.doc.meta ? " (meta: shapes only)" : "") << ", " << trace::run_title(run) << ", batch " << run.batch
+            << ", " << spec.new_tokens << " new tokens\n";
   for (const core::StepResult& r : results) {
     const trace::StepRecord& s = r.record;
     std::cout << "\nstep " << s.step << " (" << trace::phase_name(s.phase) << ")\n";

@@ -1,3 +1,5 @@
+#include <nlohmann/json.hpp>
+
 #include "app/cli/commands.h"
 #include "app/cli/graph_flags.h"
 #include "app/common/flag_checks.h"

@@ -5,6 +5,8 @@
 #include <optional>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 #include "trace/atomic_file.h"
 #include "trace/document_json.h"
 

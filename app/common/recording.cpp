@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "core/gguf.h"
 #include "core/rng.h"
 #include "core/safetensors.h"
@@ -209,8 +211,9 @@ trace::WeightsFile weights_file(const core::ModelSource& source, bool meta) {
 trace::Document new_document(const core::LlamaModel& model, trace::WeightsFile weights) {
   trace::Document doc;
   doc.weights = std::move(weights);
-  doc.model = core::config_to_json(model.config());
-  doc.model["name"] = model.config().name;
+  nlohmann::ordered_json config = core::config_to_json(model.config());
+  config["name"] = model.config().name;
+  doc.model = config.dump();
   doc.meta = model.meta();
   return doc;
 }

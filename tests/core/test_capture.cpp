@@ -4,6 +4,7 @@
 #include <limits>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "core/generator.h"
 #include "core/model_source.h"

@@ -1,5 +1,6 @@
 // Presets are HF config.json data; bad configs are refused with the file and field named.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "core/config.h"
 #include "core/kv_cache.h"

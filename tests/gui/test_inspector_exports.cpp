@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "gui_test_helpers.h"
 #include "tests/support/files.h"

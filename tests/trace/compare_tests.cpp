@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include <nlohmann/json.hpp>
+
 #include "hand_built_run.h"
 #include "trace/compare.h"
 #include "trace/macs.h"

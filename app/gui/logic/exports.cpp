@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 #include "app/common/graph_drawing.h"
 #include "trace/atomic_file.h"
 #include "trace/document_json.h"
