@@ -114,7 +114,9 @@ std::string dims_text(const std::vector<uint64_t>& dims) {
   return out + "]";
 }
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) { throw GgufError(path + ": " + what); }
+[[noreturn]] void throw_gguf_error(const std::string& path, const std::string& what) {
+  throw GgufError(path + ": " + what);
+}
 
 // Reads the file front to back. Every read is checked against the bytes that remain, and every message
 // says where it happened: `where` names the key or tensor being read ("key 'general.name'").
@@ -369,22 +371,22 @@ GgufFile GgufFile::open(const fs::path& path) {
   file.path_ = path.string();
   const std::string& name = file.path_;
   const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(name, std::string("cannot open: ") + std::strerror(errno));
+  if (fd < 0) throw_gguf_error(name, std::string("cannot open: ") + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     const bool directory = S_ISDIR(st.st_mode);
     ::close(fd);
-    fail(name, directory ? "is a directory, not a GGUF file" : "not a regular file");
+    throw_gguf_error(name, directory ? "is a directory, not a GGUF file" : "not a regular file");
   }
   if (st.st_size == 0) {
     ::close(fd);
-    fail(name, "empty file, not a GGUF model (expected the magic \"GGUF\")");
+    throw_gguf_error(name, "empty file, not a GGUF model (expected the magic \"GGUF\")");
   }
   file.size_ = static_cast<uint64_t>(st.st_size);
   void* map = ::mmap(nullptr, static_cast<size_t>(file.size_), PROT_READ, MAP_PRIVATE, fd, 0);
   const int map_errno = errno;
   ::close(fd);  // the mapping keeps the file alive
-  if (map == MAP_FAILED) fail(name, std::string("cannot map: ") + std::strerror(map_errno));
+  if (map == MAP_FAILED) throw_gguf_error(name, std::string("cannot map: ") + std::strerror(map_errno));
   // Huge pages where the kernel can: a file read in through this mapping is cached in 2 MiB folios, which are then
   // mapped whole, so a 1B model's weights take a thousand page-table entries and TLB entries instead of half a
   // million (under a shadow-paging hypervisor, first touching 2 GB of 4 KiB pages alone took a second). Advice:
@@ -489,9 +491,9 @@ void GgufFile::parse() {
   for (const GgufTensorInfo& t : tensors_) {
     const auto bytes = static_cast<uint64_t>(t.bytes);
     if (t.offset > data_size || bytes > data_size - t.offset) {
-      fail(path_, "tensor " + shown_name(t.name) + ": its " + to_string(bytes) + " bytes at offset " +
-                      to_string(t.offset) + " run past the end of the file: the data section holds " +
-                      to_string(data_size) + " bytes from byte " + to_string(data_start_));
+      throw_gguf_error(path_, "tensor " + shown_name(t.name) + ": its " + to_string(bytes) + " bytes at offset " +
+                                  to_string(t.offset) + " run past the end of the file: the data section holds " +
+                                  to_string(data_size) + " bytes from byte " + to_string(data_start_));
     }
   }
 
@@ -507,9 +509,9 @@ void GgufFile::parse() {
     if (t.bytes == 0) continue;
     const uint64_t end = t.offset + static_cast<uint64_t>(t.bytes);
     if (furthest && t.offset < furthest_end) {
-      fail(path_, "tensor " + shown_name(t.name) + ": bytes " + range_text(t.offset, end) +
-                      " of the data section overlap tensor " + shown_name(furthest->name) + " " +
-                      range_text(furthest->offset, furthest_end));
+      throw_gguf_error(path_, "tensor " + shown_name(t.name) + ": bytes " + range_text(t.offset, end) +
+                                  " of the data section overlap tensor " + shown_name(furthest->name) + " " +
+                                  range_text(furthest->offset, furthest_end));
     }
     if (end > furthest_end) {
       furthest_end = end;
@@ -558,9 +560,9 @@ std::span<const uint8_t> GgufFile::data(const GgufTensorInfo& tensor) const {
   const uint64_t data_size = size_ > data_start_ ? size_ - data_start_ : 0;
   const auto bytes = static_cast<uint64_t>(tensor.bytes);
   if (tensor.bytes < 0 || tensor.offset > data_size || bytes > data_size - tensor.offset) {
-    fail(path_, "tensor " + shown_name(tensor.name) + ": " + to_string(tensor.bytes) + " bytes at offset " +
-                    to_string(tensor.offset) + " lie outside this file's " + to_string(data_size) +
-                    "-byte data section");
+    throw_gguf_error(path_, "tensor " + shown_name(tensor.name) + ": " + to_string(tensor.bytes) + " bytes at offset " +
+                                to_string(tensor.offset) + " lie outside this file's " + to_string(data_size) +
+                                "-byte data section");
   }
   if (bytes == 0) return {};
   return {map_ + data_start_ + tensor.offset, static_cast<size_t>(bytes)};
@@ -584,12 +586,12 @@ const GgufValue* GgufFile::find_value(std::string_view key) const {
 }
 
 void GgufFile::fail_key(std::string_view key, const std::string& what) const {
-  fail(path_, "key " + shown_name(key) + ": " + what);
+  throw_gguf_error(path_, "key " + shown_name(key) + ": " + what);
 }
 
 const GgufValue& GgufFile::require(std::string_view key) const {
   const GgufValue* value = find_value(key);
-  if (!value) fail(path_, "key " + shown_name(key) + " is missing");
+  if (!value) throw_gguf_error(path_, "key " + shown_name(key) + " is missing");
   return *value;
 }
 

@@ -7,7 +7,7 @@ namespace kvscope::trace {
 
 namespace {
 
-struct Writer {
+struct DotWriter {
   std::string out;
   void line(int depth, const std::string& text) { out += std::string(2 * depth, ' ') + text + "\n"; }
 };
@@ -34,7 +34,7 @@ std::string edge_line(const GraphEdge& edge, const PartIds& ids, Labels labels) 
          (label.empty() ? "" : " [label=" + dot_quote(label) + ", style=bold, constraint=false]") + ";";
 }
 
-void write_part(Writer& w, const GraphPart& part, const PartIds& ids, Labels labels, int depth) {
+void write_part(DotWriter& w, const GraphPart& part, const PartIds& ids, Labels labels, int depth) {
   const Graph& g = *part.graph;
   for (size_t i = 0; i < g.nodes.size(); ++i)
     if (g.nodes[i].cluster < 0)
@@ -51,7 +51,7 @@ void write_part(Writer& w, const GraphPart& part, const PartIds& ids, Labels lab
 
 // What the colours, borders and the bold edge mean, drawn only for the styles the graph uses, plus how to
 // read a node. Its own cluster, so Graphviz sets it apart from the steps.
-void write_legend(Writer& w, std::span<const GraphPart> parts, Labels labels) {
+void write_legend(DotWriter& w, std::span<const GraphPart> parts, Labels labels) {
   bool cache = false, external = false, loop = false;
   for (const GraphPart& p : parts) {
     for (const GraphNode& n : p.graph->nodes) cache |= n.cache, external |= n.external;
@@ -105,7 +105,7 @@ std::string export_dot(const Run& run, const Graph& graph, Labels labels) {
 
 std::string export_dot(std::span<const GraphPart> parts, Labels labels) {
   const std::vector<PartIds> ids = unique_part_ids(parts);
-  Writer w;
+  DotWriter w;
   w.line(0, "digraph kvscope {");
   w.line(1, "rankdir=TB;");
   w.line(1, "node [shape=box];");

@@ -41,7 +41,7 @@ std::string quoted_label(const std::vector<std::string>& lines) {
   return "[\"" + join(escaped, "<br/>") + "\"]";
 }
 
-struct Writer {
+struct MermaidWriter {
   std::string out;
   int edges = 0;
   std::set<std::string> taken;  // every id in the diagram, so added nodes never reuse one
@@ -69,7 +69,8 @@ struct LoopMarker {
   std::string id, line, edge;
 };
 
-LoopMarker loop_marker(Writer& w, const GraphPart& part, const PartIds& ids, const GraphEdge& edge, Labels labels) {
+LoopMarker loop_marker(MermaidWriter& w, const GraphPart& part, const PartIds& ids, const GraphEdge& edge,
+                       Labels labels) {
   LoopMarker m;
   m.id = w.claim(ids.nodes[edge.from] + "_loop");
   const std::string back_to(part.run->events[part.graph->nodes[edge.to].event].name);
@@ -82,8 +83,8 @@ LoopMarker loop_marker(Writer& w, const GraphPart& part, const PartIds& ids, con
 
 // One part: nodes outside the step subgraphs, each step's subgraph with the edges inside it, then the
 // edges between subgraphs, which Mermaid draws wherever they are written.
-void write_part(Writer& w, const GraphPart& part, const PartIds& ids, Labels labels, const MermaidOptions& options,
-                int depth, std::vector<std::string>& cross_edges) {
+void write_part(MermaidWriter& w, const GraphPart& part, const PartIds& ids, Labels labels,
+                const MermaidOptions& options, int depth, std::vector<std::string>& cross_edges) {
   const Graph& g = *part.graph;
   auto edge_of = [&](const GraphEdge& e) {
     return edge_line(ids.nodes[e.from], ids.nodes[e.to], edge_label(e, labels));
@@ -125,7 +126,7 @@ struct Legend {
 // What the colours and borders mean, drawn only for the styles the diagram uses, plus how to read a node.
 // `above`: the diagram's first top-level node or subgraph, which an invisible link puts below the legend
 // (Mermaid would otherwise set the legend beside the graph, widening it).
-Legend write_legend(Writer& w, bool cache, bool external, Labels labels, const std::string& above) {
+Legend write_legend(MermaidWriter& w, bool cache, bool external, Labels labels, const std::string& above) {
   const bool zh = labels == Labels::Zh;
   Legend l;
   const std::string id = w.claim("legend");
@@ -154,7 +155,8 @@ Legend write_legend(Writer& w, bool cache, bool external, Labels labels, const s
   return l;
 }
 
-void write_classes(Writer& w, std::span<const GraphPart> parts, const std::vector<PartIds>& ids, const Legend& legend) {
+void write_classes(MermaidWriter& w, std::span<const GraphPart> parts, const std::vector<PartIds>& ids,
+                   const Legend& legend) {
   std::string cache = legend.cache, external = legend.external;
   for (size_t p = 0; p < parts.size(); ++p)
     for (size_t i = 0; i < parts[p].graph->nodes.size(); ++i) {
@@ -223,7 +225,7 @@ MermaidText export_mermaid(const Run& run, const Graph& graph, Labels labels, co
 
 MermaidText export_mermaid(std::span<const GraphPart> parts, Labels labels, const MermaidOptions& options) {
   const std::vector<PartIds> ids = unique_part_ids(parts);
-  Writer w;
+  MermaidWriter w;
   bool cache = false, external = false;
   for (size_t p = 0; p < parts.size(); ++p) {
     w.taken.insert(ids[p].part);

@@ -5,6 +5,9 @@
 #include <string>
 #include <sys/wait.h>
 
+// The trained character-level model of assets/models, the one most CLI tests run.
+inline const std::string kModelDir = std::string(KVSCOPE_SOURCE_DIR) + "/assets/models/kjv-char";
+
 struct CliResult {
   int exit_code = -1;
   std::string out;  // stdout and stderr together

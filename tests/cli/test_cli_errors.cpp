@@ -136,8 +136,7 @@ TEST_CASE("a text prompt for a model without a tokenizer names --ids and --token
 }
 
 TEST_CASE("generate streams the text of a text prompt, then logs its pieces", "[cli]") {
-  const nlohmann::json ref = nlohmann::json::parse(
-      kvscope::test::read_file(std::string(KVSCOPE_SOURCE_DIR) + "/assets/models/kjv-char/reference.json"));
+  const nlohmann::json ref = nlohmann::json::parse(kvscope::test::read_file(kModelDir + "/reference.json"));
   const std::string prompt = ref.at("prompt").get<std::string>();
   const std::string continuation = ref.at("greedy_text").get<std::string>().substr(0, 10);
   const CliResult r = run_cli("generate --prompt '" + prompt + "' --new-tokens 10 --stop-at-eos");

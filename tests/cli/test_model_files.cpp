@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -26,8 +25,6 @@
 namespace {
 
 using namespace kvscope;
-
-const std::string kModelDir = std::string(KVSCOPE_SOURCE_DIR) + "/assets/models/kjv-char";
 
 struct Kjv {
   core::LlamaConfig config;
@@ -98,12 +95,6 @@ std::vector<float> all_logits(core::LlamaModel& model, const std::vector<int32_t
   return std::vector<float>(out.begin(), out.end());
 }
 
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(out.good());
-}
-
 }  // namespace
 
 TEST_CASE("generate on kjv-char as a float32 GGUF with its own vocabulary gives the safetensors model's tokens",
@@ -161,7 +152,8 @@ TEST_CASE("generate on a llama2.c checkpoint with --tokenizer tokenizer.bin", "[
   test::TempDir dir("cli-llama2c");
   const Kjv& kjv = kjv_char();
   const std::string model = dir.file("model.bin"), tokenizer = dir.file("kjv-tokenizer.bin");
-  write_bytes(model, test::llama2c_version1_file(kjv.config, test::llama2c_layout(kjv.config, kjv.weights)));
+  test::write_binary_file(model,
+                          test::llama2c_version1_file(kjv.config, test::llama2c_layout(kjv.config, kjv.weights)));
   // tokenizer.py's export of the vocabulary: SentencePiece spells the space "▁", the exporter turns it back.
   std::vector<std::string> pieces;
   std::vector<float> scores;
@@ -172,7 +164,7 @@ TEST_CASE("generate on a llama2.c checkpoint with --tokenizer tokenizer.bin", "[
       scores = std::get<std::vector<float>>(std::get<core::GgufArray>(value.value).items);
   }
   REQUIRE(pieces.size() == 100);
-  write_bytes(tokenizer, test::llama2c_tokenizer_file(pieces, scores));
+  test::write_binary_file(tokenizer, test::llama2c_tokenizer_file(pieces, scores));
 
   const CliResult got = run_cli("generate --model " + model + " --tokenizer " + tokenizer +
                                 " --prompt 'And God said' -n 16");

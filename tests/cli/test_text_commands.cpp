@@ -16,8 +16,6 @@
 
 namespace {
 
-const std::string kModelDir = std::string(KVSCOPE_SOURCE_DIR) + "/assets/models/kjv-char";
-
 nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(kvscope::test::read_file(path)); }
 
 // What a character-level tokenizer gives: each character's id in tokenizer.json's vocabulary.

@@ -15,18 +15,6 @@ using core::PrefillScheme;
 
 namespace {
 
-double max_abs_diff(const std::vector<float>& a, const std::vector<double>& b) {
-  double d = 0;
-  for (size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(static_cast<double>(a[i]) - b[i]));
-  return d;
-}
-
-double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  double d = 0;
-  for (size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(static_cast<double>(a[i]) - b[i]));
-  return d;
-}
-
 // Largest difference between the model's logits at each generated token and the reference's.
 double worst_vs_reference(const core::LlamaConfig& model_config, const core::LlamaConfig& reference_config,
                           CacheMode mode, reference::Mistakes mistakes = {}) {

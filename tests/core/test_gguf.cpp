@@ -12,6 +12,7 @@
 
 #include "core/gguf.h"
 #include "core/quant.h"
+#include "tests/support/files.h"
 #include "tests/support/gguf_writer.h"
 #include "tests/support/temp_dir.h"
 

@@ -28,6 +28,7 @@
 #include "core/quant.h"
 #include "core/rng.h"
 #include "core/weights.h"
+#include "tests/core/test_helpers.h"
 #include "tests/support/files.h"
 #include "tests/support/gguf_model_writer.h"
 #include "tests/support/llama2c_writer.h"
@@ -152,13 +153,6 @@ void check_loaded_weights(const LlamaModel& loaded, const LlamaWeights& rounded)
     }
     CHECK(worst <= 1.0);
   }
-}
-
-double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  REQUIRE(a.size() == b.size());
-  double d = 0;
-  for (size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(static_cast<double>(a[i]) - b[i]));
-  return d;
 }
 
 // resolve_model + load_model on a file, as --model does; the file must be recognised as GGUF.

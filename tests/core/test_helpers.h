@@ -1,5 +1,8 @@
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -86,6 +89,16 @@ inline Outcome generate_outcome(kvscope::core::LlamaModel& model, const std::vec
   }
   out.sequences = gen.sequences();
   return out;
+}
+
+// The largest |a[i] - b[i]|, in double; infinity when the sizes differ, so that every tolerance check fails.
+template <typename A, typename B>
+double max_abs_diff(const std::vector<A>& a, const std::vector<B>& b) {
+  if (a.size() != b.size()) return std::numeric_limits<double>::infinity();
+  double d = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    d = std::max(d, std::abs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
+  return d;
 }
 
 inline bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {

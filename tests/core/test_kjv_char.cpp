@@ -15,7 +15,7 @@ using namespace kvscope;
 
 namespace {
 
-nlohmann::json reference() {
+nlohmann::json kjv_reference() {
   return nlohmann::json::parse(
       test::read_file((core::assets_dir() / "models" / "kjv-char" / "reference.json").string()));
 }
@@ -35,13 +35,13 @@ TEST_CASE("kjv-char loads through the HF directory path, with its tokenizer", "[
   CHECK(tok->vocab_size() == 100);
   CHECK(tok->bos_id() == 1);
   CHECK(tok->eos_id() == 2);
-  const nlohmann::json ref = reference();
+  const nlohmann::json ref = kjv_reference();
   const std::vector<int> ids = tok->encode(ref.at("prompt").get<std::string>());
   CHECK(ids == ref.at("prompt_ids").get<std::vector<int>>());
 }
 
 TEST_CASE("kjv-char's greedy continuation is the training script's, cached and uncached", "[kjv]") {
-  const nlohmann::json ref = reference();
+  const nlohmann::json ref = kjv_reference();
   app::RunSpec spec;
   spec.prompt_text = ref.at("prompt").get<std::string>();
   spec.new_tokens = ref.at("greedy_steps").get<int>();
@@ -107,7 +107,7 @@ TEST_CASE("a text prompt is traced as input_string, and token ids carry their pi
 }
 
 TEST_CASE("a stop token ends generation once every sequence has produced it", "[kjv]") {
-  const nlohmann::json ref = reference();
+  const nlohmann::json ref = kjv_reference();
   app::RunSpec spec;
   spec.prompt_text = ref.at("prompt").get<std::string>();
   spec.new_tokens = 20;

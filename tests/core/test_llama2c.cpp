@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <span>
 #include <string>
@@ -22,6 +21,8 @@
 #include "core/rng.h"
 #include "core/weights.h"
 #include "tests/core/reference_llama.h"
+#include "tests/core/test_helpers.h"
+#include "tests/support/files.h"
 #include "tests/support/llama2c_writer.h"
 #include "tests/support/temp_dir.h"
 
@@ -30,6 +31,7 @@ using Catch::Matchers::Contains;
 using kvscope::test::llama2c_layout;
 using kvscope::test::TempDir;
 using kvscope::test::to_interleaved;
+using kvscope::test::write_binary_file;
 
 namespace {
 
@@ -68,12 +70,6 @@ LlamaWeights l2c_weights(const LlamaConfig& c, uint64_t seed) {
   }
   randomise(w.norm);
   return w;
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(out.good());
 }
 
 std::vector<float> values(const NamedTensor& t) {
@@ -129,15 +125,6 @@ std::vector<double> llama2c_logits(const LlamaConfig& c, const LlamaWeights& fil
   std::vector<double> flat;
   for (const auto& row : reference::logits(c, file_layout, kIds, rope)) flat.insert(flat.end(), row.begin(), row.end());
   return flat;
-}
-
-template <typename A, typename B>
-double max_abs_diff(const std::vector<A>& a, const std::vector<B>& b) {
-  REQUIRE(a.size() == b.size());
-  double d = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    d = std::max(d, std::abs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
-  return d;
 }
 
 // The WeightsError message of reading `path`; fails the test when none is thrown.
@@ -202,7 +189,7 @@ TEST_CASE("float32 llama2.c checkpoints read back exactly and compute run.c's lo
     const std::string path = dir.file("stories-tiny.bin");
     const std::string bytes = k.version == 0 ? kvscope::test::llama2c_legacy_file(c, file_layout)
                                              : kvscope::test::llama2c_version1_file(c, file_layout);
-    write_bytes(path, bytes);
+    write_binary_file(path, bytes);
 
     CHECK(looks_like_llama2c(path));
     const Llama2cHeader header = read_llama2c_header(path);
@@ -241,7 +228,7 @@ TEST_CASE("version 2 int8 groups are dequantized as runq.c does", "[llama2c]") {
       LlamaWeights hf = l2c_weights(c, 23);
       LlamaWeights file_layout = llama2c_layout(c, hf);  // dequantized in place by the writer
       const std::string path = dir.file("q80.bin");
-      write_bytes(path, kvscope::test::llama2c_version2_file(c, file_layout, group));
+      write_binary_file(path, kvscope::test::llama2c_version2_file(c, file_layout, group));
 
       CHECK(looks_like_llama2c(path));
       Llama2cCheckpoint read = read_llama2c(path);
@@ -277,7 +264,7 @@ TEST_CASE("looks_like_llama2c recognises checkpoints by content only", "[llama2c
   const std::string legacy = kvscope::test::llama2c_legacy_file(c, m);
   auto looks = [&](const std::string& bytes) {
     const std::string path = dir.file("model.gguf");  // the extension plays no part
-    write_bytes(path, bytes);
+    write_binary_file(path, bytes);
     return looks_like_llama2c(path);
   };
   CHECK(looks(legacy));
@@ -315,7 +302,7 @@ TEST_CASE("malformed llama2.c checkpoints are refused in one line naming the fil
     return b;
   };
   auto error = [&](const std::string& bytes) {
-    write_bytes(path, bytes);
+    write_binary_file(path, bytes);
     const std::string message = read_error(path);
     CHECK(message.find('\n') == std::string::npos);
     CHECK_THAT(message, Contains(path));

@@ -2,7 +2,6 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <sstream>
@@ -27,12 +26,7 @@ namespace {
 
 using kvscope::test::read_file;
 using kvscope::test::TempDir;
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(out.good());
-}
+using kvscope::test::write_binary_file;
 
 std::string u64_le(uint64_t v) {
   std::string s(8, '\0');
@@ -201,7 +195,7 @@ TEST_CASE("a hand-written file reads back, unaligned data and metadata included"
       R"({"__metadata__":{"format":"pt"},"half":{"dtype":"F16","shape":[2],"data_offsets":[8,12]},)"
       R"("full":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}     )";
   REQUIRE(header.size() % 4 != 0);
-  write_bytes(path, raw_file(header, floats_le({1.5f, -2.0f}) + std::string("\x00\x3c\x00\xc1", 4)));
+  write_binary_file(path, raw_file(header, floats_le({1.5f, -2.0f}) + std::string("\x00\x3c\x00\xc1", 4)));
 
   SafetensorsFile file(path);
   CHECK(file.metadata().at("format") == "pt");
@@ -362,7 +356,7 @@ TEST_CASE("a sharded checkpoint loads through its index", "[safetensors]") {
   write_safetensors(dir.file("model-00001-of-00002.safetensors"), first, {{"format", "pt"}});
   write_safetensors(dir.file("model-00002-of-00002.safetensors"), second, {{"format", "pt"}});
   nlohmann::json index = {{"metadata", {{"total_size", 0}}}, {"weight_map", weight_map}};
-  write_bytes(dir.file("model.safetensors.index.json"), index.dump(2));
+  write_binary_file(dir.file("model.safetensors.index.json"), index.dump(2));
 
   LlamaWeights loaded = load_hf_weights(dir.path.string(), config);
   const auto actual = contents(loaded);
@@ -378,7 +372,7 @@ TEST_CASE("a sharded checkpoint loads through its index", "[safetensors]") {
 
   SECTION("a tensor the index does not list") {
     index["weight_map"].erase("model.norm.weight");
-    write_bytes(dir.file("model.safetensors.index.json"), index.dump());
+    write_binary_file(dir.file("model.safetensors.index.json"), index.dump());
     CHECK_THAT(weights_error([&] { load_hf_weights(dir.path.string(), config); }),
                Contains("model.norm.weight") && Contains("model.safetensors.index.json"));
   }
@@ -388,7 +382,7 @@ TEST_CASE("a sharded checkpoint loads through its index", "[safetensors]") {
                Contains("model-00002-of-00002.safetensors") && Contains(expected[10].first));
   }
   SECTION("an index without a weight_map") {
-    write_bytes(dir.file("model.safetensors.index.json"), R"({"metadata": {}})");
+    write_binary_file(dir.file("model.safetensors.index.json"), R"({"metadata": {}})");
     CHECK_THAT(weights_error([&] { load_hf_weights(dir.path.string(), config); }),
                Contains("model.safetensors.index.json") && Contains("weight_map"));
   }
@@ -433,7 +427,7 @@ TEST_CASE("model directories with missing or mis-shaped tensors are refused by n
   SECTION("a tensor in a dtype that is not a float") {
     const std::string header =
         R"({"model.embed_tokens.weight":{"dtype":"I64","shape":[16,8],"data_offsets":[0,1024]}})";
-    write_bytes(file, raw_file(header, std::string(1024, '\0')));
+    write_binary_file(file, raw_file(header, std::string(1024, '\0')));
     // Tied, so the missing lm_head.weight is not the first complaint.
     CHECK_THAT(weights_error([&] { load_hf_weights(dir.path.string(), tiny_config(true)); }),
                Contains("model.embed_tokens.weight") && Contains("I64") && Contains(file));
@@ -445,7 +439,7 @@ TEST_CASE("malformed safetensors files are refused naming the file and tensor", 
   const std::string path = dir.file("bad.safetensors");
   const std::string eight = floats_le({1.0f, 2.0f});
   auto open_error = [&](const std::string& bytes) {
-    write_bytes(path, bytes);
+    write_binary_file(path, bytes);
     return weights_error([&] { SafetensorsFile file(path); });
   };
 

@@ -29,7 +29,7 @@ using namespace kvscope;
 
 namespace {
 
-Outcome generate(core::LlamaModel& model, core::CacheMode mode) {
+Outcome generate_five(core::LlamaModel& model, core::CacheMode mode) {
   core::GenerationOptions options;
   options.mode = mode;
   options.new_tokens = 5;
@@ -108,7 +108,7 @@ TEST_CASE("safetensors weights are kept as stored and give the float32 copy's to
 
     core::LlamaModel reference(kept.config(), core::load_hf_weights(dir.path.string(), c));
     for (const core::CacheMode mode : {core::CacheMode::Cached, core::CacheMode::Uncached}) {
-      const Outcome a = generate(kept, mode), b = generate(reference, mode);
+      const Outcome a = generate_five(kept, mode), b = generate_five(reference, mode);
       CHECK(a.sequences == b.sequences);
       CHECK(same_bits(a.logits, b.logits));
     }
@@ -132,7 +132,8 @@ TEST_CASE("GGUF float16 and bfloat16 matrices are kept as stored, q and k read i
     CHECK((kept.weights().layers[1].q_proj.to_f32() == f32.layers[1].q_proj));
     CHECK((kept.weights().layers[1].k_proj.to_f32() == f32.layers[1].k_proj));
     core::LlamaModel reference(kept.config(), f32);
-    const Outcome a = generate(kept, core::CacheMode::Cached), b = generate(reference, core::CacheMode::Cached);
+    const Outcome a = generate_five(kept, core::CacheMode::Cached),
+                  b = generate_five(reference, core::CacheMode::Cached);
     CHECK(a.sequences == b.sequences);
     CHECK(same_bits(a.logits, b.logits));
   }
@@ -162,11 +163,11 @@ TEST_CASE("GGUF Q8_0, Q4_K and Q6_K matrices are kept as stored, the other block
           (c.parameter_count() * 4 - norms) / 4 / block.elements * block.bytes);
     // Whatever the thread count, the same tokens and logit bits (a fresh model each time: a step that computes no
     // logits leaves the last ones in place).
-    const Outcome one = generate(loaded, core::CacheMode::Cached);
+    const Outcome one = generate_five(loaded, core::CacheMode::Cached);
     for (const int threads : {2, 3}) {
       core::LlamaModel again = core::load_model(core::resolve_model(path), 0, false);
       again.set_threads(threads);
-      const Outcome many = generate(again, core::CacheMode::Cached);
+      const Outcome many = generate_five(again, core::CacheMode::Cached);
       CHECK(many.sequences == one.sequences);
       CHECK(same_bits(many.logits, one.logits));
     }

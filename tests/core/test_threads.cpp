@@ -16,7 +16,7 @@ using namespace kvscope;
 
 namespace {
 
-Outcome generate(core::LlamaModel& model, core::CacheMode mode) {
+Outcome generate_six(core::LlamaModel& model, core::CacheMode mode) {
   core::GenerationOptions options;
   options.mode = mode;
   options.prefill = core::PrefillScheme::All;
@@ -32,13 +32,13 @@ TEST_CASE("tokens and logits are bitwise identical for 1, 2 and 3 threads, cache
   for (const core::CacheMode mode : {core::CacheMode::Cached, core::CacheMode::Uncached}) {
     INFO((mode == core::CacheMode::Cached ? "cached" : "uncached"));
     model.set_threads(1);
-    const Outcome one = generate(model, mode);
+    const Outcome one = generate_six(model, mode);
     REQUIRE(one.logits.size() == 2u * 6u * 101u);
     for (const int threads : {2, 3}) {
       INFO(threads << " threads");
       model.set_threads(threads);
       CHECK(model.threads() == threads);
-      const Outcome many = generate(model, mode);
+      const Outcome many = generate_six(model, mode);
       CHECK(many.sequences == one.sequences);
       CHECK(same_bits(many.logits, one.logits));
     }

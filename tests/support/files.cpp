@@ -17,4 +17,11 @@ std::string read_file(const std::filesystem::path& path) {
   return text.str();
 }
 
+void write_binary_file(const std::filesystem::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
 }  // namespace kvscope::test

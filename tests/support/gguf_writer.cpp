@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <stdexcept>
 #include <type_traits>
 #include <variant>
+
+#include "tests/support/files.h"
 
 namespace kvscope::test {
 
@@ -170,12 +171,5 @@ GgufImage GgufWriter::build() const {
 }
 
 void GgufWriter::write(const std::filesystem::path& path) const { write_binary_file(path, build().bytes); }
-
-void write_binary_file(const std::filesystem::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out) throw std::runtime_error("cannot write " + path.string());
-}
 
 }  // namespace kvscope::test

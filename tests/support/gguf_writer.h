@@ -9,7 +9,7 @@
 //   w.add_tensor({"w", {32}, 8, std::string(34, '\0')});
 //   GgufImage image = w.build();
 //   image.put_u32(image.layout.key("general.name").value_type, 13);  // an unknown value type
-//   write_binary_file(path, image.bytes);
+//   write_binary_file(path, image.bytes);  // tests/support/files.h
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -83,8 +83,5 @@ class GgufWriter {
   std::vector<std::pair<std::string, core::GgufValue>> entries_;
   std::vector<GgufTensorToWrite> tensors_;
 };
-
-// Writes `bytes` as the whole file; throws std::runtime_error naming the path when it cannot.
-void write_binary_file(const std::filesystem::path& path, const std::string& bytes);
 
 }  // namespace kvscope::test

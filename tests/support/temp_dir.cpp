@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "tests/support/files.h"
+
 namespace kvscope::test {
 
 namespace {
@@ -22,6 +24,11 @@ std::filesystem::path make_temp_dir(const std::string& tag) {
 }  // namespace
 
 TempDir::TempDir(const std::string& tag) : path(make_temp_dir(tag)) {}
+
+std::filesystem::path TempDir::write(const std::string& name, const std::string& bytes) const {
+  write_binary_file(path / name, bytes);
+  return path / name;
+}
 
 TempDir::~TempDir() {
   std::error_code ignored;  // a destructor must not throw; a leftover directory is all that can go wrong

@@ -18,6 +18,8 @@ class TempDir {
 
   std::string file(const std::string& name) const { return (path / name).string(); }
   std::filesystem::path operator/(const std::string& name) const { return path / name; }
+  // Writes `bytes` as the file `name` here (write_binary_file) and returns its path.
+  std::filesystem::path write(const std::string& name, const std::string& bytes) const;
 };
 
 }  // namespace kvscope::test

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/files.h"
 #include "tests/support/gguf_writer.h"
 #include "tests/support/temp_dir.h"
 #include "tests/tokenizer/hf_files.h"
@@ -169,7 +170,7 @@ void check_same(const Tokenizer& gguf, const Tokenizer& original) {
 }
 
 // The message load_tokenizer throws for `path`: one line, starting with the file's name.
-std::string error_of(const std::filesystem::path& path) {
+std::string load_error(const std::filesystem::path& path) {
   try {
     load_tokenizer(path);
   } catch (const TokenizerError& e) {
@@ -381,7 +382,7 @@ TEST_CASE("malformed GGUF vocabularies: one line naming the file and the key") {
                          .set("tokenizer.ggml.token_type", i32s({1, 1, 1, 3}))
                          .set("tokenizer.ggml.merges", strings({"a b"}));
   int n = 0;
-  auto error = [&](Vocab v) { return error_of(v.write(dir / ("bad-" + std::to_string(++n) + ".gguf"))); };
+  auto error = [&](Vocab v) { return load_error(v.write(dir / ("bad-" + std::to_string(++n) + ".gguf"))); };
   using Catch::Contains;
 
   // Both are valid as they stand.
@@ -462,10 +463,10 @@ TEST_CASE("malformed GGUF vocabularies: one line naming the file and the key") {
     image = w.build();
   }
   test::write_binary_file(dir / "truncated.gguf", image.bytes.substr(0, image.layout.infos_end - 10));
-  CHECK_THAT(error_of(dir / "truncated.gguf"), Contains("truncated"));
+  CHECK_THAT(load_error(dir / "truncated.gguf"), Contains("truncated"));
   image.put_u32(image.layout.version, 1);
   test::write_binary_file(dir / "v1.gguf", image.bytes);
-  CHECK_THAT(error_of(dir / "v1.gguf"), Contains("version 1"));
+  CHECK_THAT(load_error(dir / "v1.gguf"), Contains("version 1"));
   CHECK_THROWS_AS(load_gguf_vocabulary(dir / "v1.gguf"), TokenizerError);
   CHECK_THROWS_AS(load_gguf_vocabulary(dir / "missing.gguf"), TokenizerError);
 }

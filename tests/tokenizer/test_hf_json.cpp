@@ -2,7 +2,6 @@
 // module), so the files are small and their expected ids are worked out by hand in the comments below, following
 // the rules of the tokenizers library (hf_files.h lists each file's ids and merges).
 #include <catch2/catch.hpp>
-#include <fstream>
 
 #include "tests/support/temp_dir.h"
 #include "tests/tokenizer/hf_files.h"
@@ -14,11 +13,6 @@ using namespace kvscope::tokenizer;
 using Ids = std::vector<int>;
 
 namespace {
-
-std::filesystem::path write(const test::TempDir& dir, const std::string& name, const std::string& text) {
-  std::ofstream(dir / name, std::ios::binary) << text;
-  return dir / name;
-}
 
 std::string with_pre_tokenizer(const std::string& pre_tokenizer) {
   std::string json = test::kByteLevelJson;
@@ -97,14 +91,14 @@ void check_byte_level_gpt2(const Tokenizer& t) {
 
 TEST_CASE("tokenizer.json, SentencePiece-style BPE with byte fallback (LLaMA 2, TinyLlama)") {
   test::TempDir dir("tokenizer");
-  const auto file = write(dir, "tokenizer.json", test::kSpStyleJson);
+  const auto file = dir.write("tokenizer.json", test::kSpStyleJson);
   check_sentencepiece_style(*load_tokenizer(file));
   check_sentencepiece_style(*load_tokenizer(dir.path));  // a directory: its tokenizer.json
 }
 
 TEST_CASE("tokenizer.json, the older Metaspace form, merges as pairs") {
   test::TempDir dir("tokenizer");
-  const auto t = load_tokenizer(write(dir, "tokenizer.json", test::kMetaspaceJson));
+  const auto t = load_tokenizer(dir.write("tokenizer.json", test::kMetaspaceJson));
   CHECK(t->kind() == "hf-bpe");
   CHECK(t->adds_bos());
   // Metaspace: spaces become ▁, ▁ is put first unless the text starts with one, then split before each ▁.
@@ -119,12 +113,12 @@ TEST_CASE("tokenizer.json, the older Metaspace form, merges as pairs") {
 
 TEST_CASE("tokenizer.json, byte-level BPE with GPT-2's ByteLevel pre-tokenizer (SmolLM, GPT-2)") {
   test::TempDir dir("tokenizer");
-  check_byte_level_gpt2(*load_tokenizer(write(dir, "tokenizer.json", with_pre_tokenizer(test::kGpt2PreTokenizer))));
+  check_byte_level_gpt2(*load_tokenizer(dir.write("tokenizer.json", with_pre_tokenizer(test::kGpt2PreTokenizer))));
 }
 
 TEST_CASE("tokenizer.json, byte-level BPE with Llama 3's Split regex read from the file") {
   test::TempDir dir("tokenizer");
-  const auto t = load_tokenizer(write(dir, "tokenizer.json", with_pre_tokenizer(test::kLlama3PreTokenizer)));
+  const auto t = load_tokenizer(dir.write("tokenizer.json", with_pre_tokenizer(test::kLlama3PreTokenizer)));
   CHECK(t->kind() == "hf-byte-level-bpe");
   // Llama 3's pattern keeps digits apart from the space before them: "Hello" " world" " " "42" "!", so the
   // rank-0 merge "Ġ 4" never sees its pair: [Ġ, 42] where GPT-2's pattern gives [Ġ4, 2].
@@ -136,9 +130,9 @@ TEST_CASE("tokenizer.json, byte-level BPE with Llama 3's Split regex read from t
 
 TEST_CASE("tokenizer_config.json beside tokenizer.json sets BOS and the special tokens") {
   test::TempDir dir("tokenizer");
-  write(dir, "tokenizer.json", with_pre_tokenizer(test::kGpt2PreTokenizer));
-  write(dir, "tokenizer_config.json",
-        R"({"add_bos_token": true, "bos_token": {"content": "<|endoftext|>", "special": true},
+  dir.write("tokenizer.json", with_pre_tokenizer(test::kGpt2PreTokenizer));
+  dir.write("tokenizer_config.json",
+            R"({"add_bos_token": true, "bos_token": {"content": "<|endoftext|>", "special": true},
             "eos_token": "<|endoftext|>", "unk_token": null})");
   const auto t = load_tokenizer(dir.path);
   CHECK(t->adds_bos());
@@ -149,8 +143,8 @@ TEST_CASE("tokenizer_config.json beside tokenizer.json sets BOS and the special 
 
   // add_bos_token false overrides the template's <s>.
   test::TempDir sp("tokenizer");
-  write(sp, "tokenizer.json", test::kSpStyleJson);
-  write(sp, "tokenizer_config.json", R"({"add_bos_token": false, "bos_token": "<s>", "eos_token": "</s>"})");
+  sp.write("tokenizer.json", test::kSpStyleJson);
+  sp.write("tokenizer_config.json", R"({"add_bos_token": false, "bos_token": "<s>", "eos_token": "</s>"})");
   const auto u = load_tokenizer(sp.path);
   CHECK_FALSE(u->adds_bos());
   CHECK(u->bos_id() == 1);
@@ -159,7 +153,7 @@ TEST_CASE("tokenizer_config.json beside tokenizer.json sets BOS and the special 
 
 TEST_CASE("tokenizer.json, character level with no merges (the trained kjv-char model's kind)") {
   test::TempDir dir("tokenizer");
-  const auto t = load_tokenizer(write(dir, "tokenizer.json", test::kCharJson));
+  const auto t = load_tokenizer(dir.write("tokenizer.json", test::kCharJson));
   CHECK(t->kind() == "hf-bpe");
   CHECK(t->vocab_size() == 10);
   CHECK(t->adds_bos());

@@ -3,7 +3,6 @@
 // and llama-quantize, and llama2.c's export.py and tokenizer.py, write) make them. Run by
 // scripts/make-example-models; the files are committed, so neither users nor CI run this.
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -20,12 +19,6 @@ using namespace kvscope;
 namespace fs = std::filesystem;
 
 namespace {
-
-void write_bytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out.flush()) throw std::runtime_error(path.string() + ": cannot write");
-}
 
 template <typename T>
 std::vector<T> array_of(const test::GgufEntries& entries, const std::string& key) {
@@ -63,10 +56,10 @@ int main(int argc, char** argv) {
 
     // llama2.c: version 2 (int8 in groups of 64, what runq.c reads) and its tokenizer.bin.
     core::LlamaWeights layout = test::llama2c_layout(config, weights);
-    write_bytes(out / "kjv-char-llama2c" / "model.bin", test::llama2c_version2_file(config, layout, 64));
-    write_bytes(out / "kjv-char-llama2c" / "tokenizer.bin",
-                test::llama2c_tokenizer_file(array_of<std::string>(vocabulary, "tokenizer.ggml.tokens"),
-                                             array_of<float>(vocabulary, "tokenizer.ggml.scores")));
+    test::write_binary_file(out / "kjv-char-llama2c" / "model.bin", test::llama2c_version2_file(config, layout, 64));
+    test::write_binary_file(out / "kjv-char-llama2c" / "tokenizer.bin",
+                            test::llama2c_tokenizer_file(array_of<std::string>(vocabulary, "tokenizer.ggml.tokens"),
+                                                         array_of<float>(vocabulary, "tokenizer.ggml.scores")));
     std::cout << "wrote the example models to " << out.string() << "\n";
   } catch (const std::exception& e) {
     std::cerr << "make_example_models: " << e.what() << "\n";

@@ -3,16 +3,13 @@
 
 #include "hand_built_run.h"
 #include "tests/support/temp_dir.h"
+#include "text_lines.h"
 #include "trace/atomic_file.h"
 #include "trace/export_dot.h"
 
 using namespace kvscope;
 
 namespace {
-
-bool has_line(const std::string& text, const std::string& line) {
-  return text.find("\n" + line + "\n") != std::string::npos;
-}
 
 // Runs Graphviz on a file; returns its exit status and everything it printed.
 std::pair<int, std::string> run_dot(const std::string& path) {

@@ -3,15 +3,12 @@
 #include "hand_built_run.h"
 #include "plain_mermaid.h"
 #include "tests/support/mermaid_reader.h"
+#include "text_lines.h"
 #include "trace/export_mermaid.h"
 
 using namespace kvscope;
 
 namespace {
-
-bool has_line(const std::string& text, const std::string& line) {
-  return text.find("\n" + line + "\n") != std::string::npos;
-}
 
 std::string plain(const std::string& text) { return test::plain_mermaid(text); }
 

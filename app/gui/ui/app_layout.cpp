@@ -6,7 +6,6 @@ namespace kvscope::gui {
 
 namespace {
 
-ImVec2 im(Vec2 v) { return {v.x, v.y}; }
 ImVec2 size_of(const Rect& r) { return {r.width(), r.height()}; }
 
 void handle_keys(AppState& app) {

@@ -11,8 +11,6 @@ namespace kvscope::gui {
 
 namespace {
 
-ImVec2 im(Vec2 v) { return {v.x, v.y}; }
-
 // Text smaller than this many pixels is unreadable; skipping it keeps a zoomed-out unfolded graph fast.
 constexpr float kMinTextPixels = 5.0f;
 

@@ -26,6 +26,9 @@ struct UiState {
 };
 inline constexpr const char* kExportFormats[] = {"mermaid", "dot", "json", "png"};
 
+// The logic's screen points (app/gui/logic/geometry.h) as ImGui takes them.
+inline ImVec2 im(Vec2 v) { return {v.x, v.y}; }
+
 void draw_app(AppState& app, UiState& ui, Fonts& fonts);
 // The window while the first model loads: what it does, a progress bar, Cancel. Returns whether Cancel was clicked.
 bool draw_load_screen(const JobStatus& status);
