@@ -4,8 +4,8 @@
     scripts/performance-md.py DIR [OUT]
 
 DIR holds bench_decode.json (bench/bench_decode.cpp --json), bench_core.json (Google Benchmark's
---benchmark_out), and when they were run bench_gguf_1b-TYPE.json (one per stored type) and gui_frame_time.json; OUT defaults to
-docs/performance.md. Every figure in the page comes from those files: nothing here is typed in by hand except the
+--benchmark_out), and when they were run bench_gguf_1b-TYPE.json (one per stored type), llama_cpp-TYPE.json
+(scripts/llama-cpp-bench.mjs on the same files) and gui_frame_time.json; OUT defaults to docs/performance.md. Every figure in the page comes from those files: nothing here is typed in by hand except the
 llama.cpp figures the issue quotes, marked as such.
 """
 import json
@@ -128,7 +128,17 @@ def by_threads(g):
     return {t["threads"]: t for t in g["decode"]["threads"]}
 
 
-def gguf_1b_targets(runs):
+def llama_cpp_runs(directory):
+    """llama.cpp's figures measured in this run (llama_cpp-TYPE.json), by type: {type: {threads: tokens/s}}."""
+    out = {}
+    for t in GGUF_1B_TYPES:
+        run = load(directory, f"llama_cpp-{t}.json")
+        if run is not None:
+            out[t] = {"run": run, "tps": {r["threads"]: r["tokens_per_s"] for r in run["threads"]}}
+    return out
+
+
+def gguf_1b_targets(runs, measured):
     """Issue 12's target 4, checked against this run's figures."""
     by = {g["type"]: by_threads(g) for g in runs}
     counts = sorted({n for t in by.values() for n in t})
@@ -159,11 +169,17 @@ def gguf_1b_targets(runs):
         return text
 
     for kind, quoted in (("BF16", "BF16"), ("Q8_0", "BF16")):
+        here = measured.get(kind, {}).get("tps", {})
+        checks = [f"{threads(n)} {tps(kind, n):.2f} against {here[n]:.2f}: {yes(tps(kind, n) >= here[n])}"
+                  for n in counts if n in (1, 2) and tps(kind, n) is not None and n in here]
+        if checks:
+            lines.append(f"- {kind} at least llama.cpp's speed, llama.cpp measured here on the same file: "
+                         f"{'; '.join(checks)}.")
         checks = [against_quote(kind, n, LLAMA_CPP_1B[quoted][n - 1])
                   for n in counts if n in (1, 2) and tps(kind, n) is not None]
         if checks:
             note = "" if kind == quoted else " (the issue quotes no llama.cpp Q8_0 figure; its BF16 ones)"
-            lines.append(f"- {kind} at least llama.cpp's speed{note}: {'; '.join(checks)}.")
+            lines.append(f"- {kind} at least the llama.cpp speed issue 12 quotes{note}: {'; '.join(checks)}.")
     for kind in ("Q4_K_M",):
         checks = [f"{threads(n)} {tps(kind, n):.2f} against {tps('BF16', n):.2f}: "
                   f"{yes(tps(kind, n) >= tps('BF16', n))}"
@@ -190,7 +206,7 @@ def gguf_1b_targets(runs):
     return lines
 
 
-def gguf_1b_section(runs):
+def gguf_1b_section(runs, measured):
     first = runs[0]
     d = first["decode"]
     lines = ["## A 1.1B model (TinyLlama shape, random weights, GGUF)", "",
@@ -208,9 +224,9 @@ def gguf_1b_section(runs):
              "weighted by their bytes): where it is below the scan, the kernels' "
              "arithmetic, not memory, bounds the decode.", "",
              "| weights | file MiB | kept as | load s | peak MiB | tokens/s 1 thread | tokens/s 2 threads | "
-             "llama.cpp 1 / 2 threads | GB/s 1 thread: decode / scan / kernels | "
+             "llama.cpp here 1 / 2 threads | llama.cpp quoted 1 / 2 | GB/s 1 thread: decode / scan / kernels | "
              "GB/s 2 threads: decode / scan / kernels |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for g in runs:
         t = by_threads(g)
         kept = ", ".join(f"{n} {k}" for k, n in g["file"]["kept_as"].items())
@@ -227,12 +243,26 @@ def gguf_1b_section(runs):
             return (f"{t[n]['decode_gb_s']:.1f} / {t[n]['scan_gb_s']:.1f}{kernels} "
                     f"({100 * t[n]['fraction_of_scan']:.0f}% of the scan)")
 
+        here = measured.get(g["type"], {}).get("tps", {})
+        here_text = " / ".join(f"{here[n]:.2f}" if n in here else "—" for n in (1, 2)) if here else "—"
         lines.append(f"| {g['type']} | {g['file']['mib']:.0f} | {kept} | {g['load']['total_s']:.2f} | "
-                     f"{mem['vm_hwm_mib']:.0f} | {tps(1)} | {tps(2)} | "
+                     f"{mem['vm_hwm_mib']:.0f} | {tps(1)} | {tps(2)} | {here_text} | "
                      f"{f'{llama[0]:g} / {llama[1]:g}' if llama else '—'} | {gbs(1)} | {gbs(2)} |")
-    lines += ["", "llama.cpp's figures are the ones issue 12 quotes for the same shape, not measured here; it quotes "
+    if measured:
+        first_run = next(iter(measured.values()))["run"]
+        # ggml's "CPU : SSE3 = 1 | AVX2 = 1 | ..." as "SSE3, AVX2, ...": what the loaded variant uses.
+        features = ", ".join(f.split("=")[0].strip().split(":")[-1].strip()
+                             for f in first_run["system_info"].split("|") if f.strip().endswith("= 1"))
+        runs_text = f"{first_run['runs']} run{'s' if first_run['runs'] > 1 else ''}"
+        lines += ["", "\"llama.cpp here\" is llama.cpp timed on the same file right after kvscope "
+                  "(`scripts/bench-report --with-llama-cpp` runs `scripts/llama-cpp-bench.mjs`): node-llama-cpp's "
+                  f"prebuilt CPU build of llama.cpp {first_run['llama_cpp_release']} (every CPU variant built, the best "
+                  f"for this CPU loaded at run time; here it uses {features}), the same "
+                  f"{first_run['prompt_tokens']}-token prompt, {runs_text} of "
+                  f"{first_run['decode_steps']} greedy steps per thread count, the median step."]
+    lines += ["", "\"llama.cpp quoted\" is what issue 12 quotes for the same shape, not measured here; it quotes "
               "none for F32 and Q8_0."]
-    lines += gguf_1b_targets(runs)
+    lines += gguf_1b_targets(runs, measured)
     failed = [g["type"] for g in runs if not g["checks"]["passed"]]
     if failed:
         lines += ["", f"**Checks failed** for {', '.join(failed)} (see the JSON's checks.failures)."]
@@ -257,7 +287,7 @@ def main():
                   f"run {ctx.get('date', '?')}.", ""]
     lines += decode_section(decode) + [""] + trace_section(core)
     if gguf:
-        lines += [""] + gguf_1b_section(gguf)
+        lines += [""] + gguf_1b_section(gguf, llama_cpp_runs(directory))
     gui = load(directory, "gui_frame_time.json")
     if gui is not None:
         lines += [""] + gui_frames_section(gui)
