@@ -43,7 +43,8 @@ using simd::sum8;
 // against the hardware's prefetchers alone, in alternating runs: on AMD Zen 5, BF16 went from 70-85% of a plain
 // memory scan's speed to 84-90% (4 KiB ahead did nearly as well, 1 KiB worse than nothing); on Zen 3, where the
 // quantized kernels only just outrun memory, Q8_0 and Q4_K_M read 20-25% faster, and BF16 (two rows at a time,
-// dot_rows2) 20% faster: medians of 4.77 against 3.95 tokens/s on one thread, 8.51 against 7.12 on two.
+// dot_rows2, neighbouring rows then) 20% faster: medians of 4.77 against 3.95 tokens/s on one thread, 8.51 against
+// 7.12 on two.
 // KVSCOPE_PREFETCH=0 turns it off, to measure a new CPU both ways.
 bool prefetch_wanted() {
   const char* setting = std::getenv("KVSCOPE_PREFETCH");
@@ -231,12 +232,12 @@ void dot2(const float* x0, const float* x1, const uint8_t* w, int64_t n, float& 
   out1 = s1;
 }
 
-// x . w0 and x . w1 for two weight rows that follow each other in memory, each in exactly dot_as's order, sharing
-// the loads of x. A decode pass has one token, so dot2 has no second token to pair; two rows give the multiply-add
-// chains of dot2 instead of dot_as's four, enough independent work for the core to keep more of the stream's reads
-// in flight. On Zen 3, one thread: a 1 GiB bfloat16 matrix read at 10 GB/s one row at a time and 12 two at a time,
-// of a plain scan's 15; a 1.1B model's BF16 decode went from medians of 4.50 to 5.27 tokens/s (two threads: 8.06 to
-// 9.24), in alternating runs. Q8_0 rows taken two at a time were 10% slower, so its kernel stays one row at a time.
+// x . w0 and x . w1 for two weight rows, each in exactly dot_as's order, sharing the loads of x. A decode pass has
+// one token, so dot2 has no second token to pair; two rows give the multiply-add chains of dot2 instead of dot_as's
+// four, enough independent work for the core to keep more of the stream's reads in flight. On Zen 3, three
+// alternating pairs of runs of a 1.1B model's BF16 decode: 65-71% of a memory scan's speed one row at a time, 84-87%
+// two at a time (one thread); 60-67% and 72-86% on two threads. Q8_0 rows taken two at a time were 10% slower, so
+// its kernel stays one row at a time.
 template <typename W>
 void dot_rows2(const float* x, const uint8_t* w0, const uint8_t* w1, int64_t n, float& out0, float& out1) {
   f32x8 a0{}, a1{}, a2{}, a3{}, b0{}, b1{}, b2{}, b3{};
@@ -299,16 +300,20 @@ void for_outputs(ThreadPool& pool, const WeightMatrix& w, const Fn& fn) {
   });
 }
 
-// As for_outputs, but each thread walks its rows two at a time: pair(j0, row0, j1, row1) for stored rows s and s + 1,
-// one(j, row) for a range's odd last row.
+// As for_outputs, but each thread reads its rows as two streams: pair(j0, row0, j1, row1) for the k-th stored row of
+// the first half of its range and the k-th of the second, then one(j, row) for an odd range's last row. Each half is
+// read front to back, so each stream is as plain for the prefetchers as one; pairing neighbouring rows instead
+// interleaves two streams within the same pages, and with short rows (stories15M's 288 floats) the hardware stopped
+// prefetching: its matrix products ran at two thirds of their speed.
 template <typename Pair, typename One>
 void for_output_pairs(ThreadPool& pool, const WeightMatrix& w, const Pair& pair, const One& one) {
   pool.run([&](int part) {
+    const int64_t first = ThreadPool::begin(w.rows(), part, pool.size());
     const int64_t last = ThreadPool::begin(w.rows(), part + 1, pool.size());
-    int64_t s = ThreadPool::begin(w.rows(), part, pool.size());
-    for (; s + 2 <= last; s += 2)
-      pair(w.row_of_stored(s), w.stored_row_data(s), w.row_of_stored(s + 1), w.stored_row_data(s + 1));
-    if (s < last) one(w.row_of_stored(s), w.stored_row_data(s));
+    const int64_t half = (last - first) / 2;
+    for (int64_t s = first; s < first + half; ++s)
+      pair(w.row_of_stored(s), w.stored_row_data(s), w.row_of_stored(s + half), w.stored_row_data(s + half));
+    if (first + 2 * half < last) one(w.row_of_stored(last - 1), w.stored_row_data(last - 1));
   });
 }
 
