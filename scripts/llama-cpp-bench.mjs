@@ -54,7 +54,8 @@ const result = {model: modelPath, llama_cpp_release: llama.llamaCppRelease?.rele
 for (const threads of threadCounts) {
   const stepMs = [], prefillMs = [];
   for (let run = 0; run < runs; ++run) {
-    const context = await model.createContext({contextSize: 128, batchSize: 32, threads: {ideal: threads, min: threads}});
+    const context = await model.createContext({contextSize: 128, batchSize: 32,
+                                               threads: {ideal: threads, min: threads}});
     const sequence = context.getSequence();
     const times = [];
     let last = performance.now();

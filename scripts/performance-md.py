@@ -5,8 +5,9 @@
 
 DIR holds bench_decode.json (bench/bench_decode.cpp --json), bench_core.json (Google Benchmark's
 --benchmark_out), and when they were run bench_gguf_1b-TYPE.json (one per stored type), llama_cpp-TYPE.json
-(scripts/llama-cpp-bench.mjs on the same files) and gui_frame_time.json; OUT defaults to docs/performance.md. Every figure in the page comes from those files: nothing here is typed in by hand except the
-llama.cpp figures the issue quotes, marked as such.
+(scripts/llama-cpp-bench.mjs on the same files) and gui_frame_time.json; OUT defaults to docs/performance.md.
+Every figure in the page comes from those files: nothing here is typed in by hand except the llama.cpp figures
+the issue quotes, marked as such.
 """
 import json
 import os
@@ -129,7 +130,7 @@ def by_threads(g):
 
 
 def llama_cpp_runs(directory):
-    """llama.cpp's figures measured in this run (llama_cpp-TYPE.json), by type: {type: {threads: tokens/s}}."""
+    """llama.cpp timed in this run (llama_cpp-TYPE.json) by type: {"run": the JSON, "tps": {threads: tokens/s}}."""
     out = {}
     for t in GGUF_1B_TYPES:
         run = load(directory, f"llama_cpp-{t}.json")
@@ -256,8 +257,8 @@ def gguf_1b_section(runs, measured):
         runs_text = f"{first_run['runs']} run{'s' if first_run['runs'] > 1 else ''}"
         lines += ["", "\"llama.cpp here\" is llama.cpp timed on the same file right after kvscope "
                   "(`scripts/bench-report --with-llama-cpp` runs `scripts/llama-cpp-bench.mjs`): node-llama-cpp's "
-                  f"prebuilt CPU build of llama.cpp {first_run['llama_cpp_release']} (every CPU variant built, the best "
-                  f"for this CPU loaded at run time; here it uses {features}), the same "
+                  f"prebuilt CPU build of llama.cpp {first_run['llama_cpp_release']} (every CPU variant built, "
+                  f"the best for this CPU loaded at run time; here it uses {features}), the same "
                   f"{first_run['prompt_tokens']}-token prompt, {runs_text} of "
                   f"{first_run['decode_steps']} greedy steps per thread count, the median step."]
     lines += ["", "\"llama.cpp quoted\" is what issue 12 quotes for the same shape, not measured here; it quotes "
