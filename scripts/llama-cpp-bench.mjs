@@ -5,30 +5,35 @@
 // npm registry and runs this; a developer's measurement, never part of the build or the tests.
 //   node scripts/llama-cpp-bench.mjs MODEL.gguf --npm-dir DIR [--threads 1,2] [--steps 8] [--runs 3] [--json FILE]
 // DIR is where node-llama-cpp is installed (npm's --prefix).
-import {writeFileSync, renameSync} from "node:fs";
+import {existsSync, writeFileSync, renameSync} from "node:fs";
 import {join} from "node:path";
 import {pathToFileURL} from "node:url";
 
 const usage = "usage: node scripts/llama-cpp-bench.mjs MODEL.gguf --npm-dir DIR [--threads 1,2] [--steps 8] " +
               "[--runs 3] [--json FILE]";
+// A bad argument or a missing file is a one-line message and exit status 2, not a stack trace.
+const fail = (message) => {
+  console.error(`llama-cpp-bench: ${message}`);
+  process.exit(2);
+};
 const args = process.argv.slice(2);
 const options = {"npm-dir": "", threads: "1,2", steps: "8", runs: "3", json: ""};
 let modelPath = "";
 for (let i = 0; i < args.length; ++i) {
   const name = args[i].startsWith("--") ? args[i].slice(2) : "";
   if (name in options) {
-    if (i + 1 >= args.length) throw new Error(`${args[i]} needs a value\n${usage}`);
+    if (i + 1 >= args.length) fail(`${args[i]} needs a value\n${usage}`);
     options[name] = args[++i];
   } else if (!name && !modelPath) {
     modelPath = args[i];
   } else {
-    throw new Error(`unknown argument ${args[i]}\n${usage}`);
+    fail(`unknown argument ${args[i]}\n${usage}`);
   }
 }
-if (!modelPath || !options["npm-dir"]) throw new Error(usage);
+if (!modelPath || !options["npm-dir"]) fail(usage);
 const counted = (value, what) => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${what} must be a whole number of at least 1, got ${value}`);
+  if (!Number.isInteger(n) || n < 1) fail(`--${what} must be a whole number of at least 1, got ${value}`);
   return n;
 };
 const threadCounts = options.threads.split(",").map((v) => counted(v, "threads"));
@@ -40,8 +45,10 @@ const median = (values) => {
   return sorted[Math.floor(sorted.length / 2)];
 };
 
-const {getLlama} = await import(
-    pathToFileURL(join(options["npm-dir"], "node_modules", "node-llama-cpp", "dist", "index.js")).href);
+if (!existsSync(modelPath)) fail(`${modelPath}: no such file`);
+const entry = join(options["npm-dir"], "node_modules", "node-llama-cpp", "dist", "index.js");
+if (!existsSync(entry)) fail(`--npm-dir ${options["npm-dir"]}: node-llama-cpp is not installed there (no ${entry})`);
+const {getLlama} = await import(pathToFileURL(entry).href);
 const llama = await getLlama({gpu: false, build: "never", logLevel: "error", maxThreads: 0});
 const loadStart = performance.now();
 const model = await llama.loadModel({modelPath, gpuLayers: 0});
