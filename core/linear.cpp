@@ -660,6 +660,7 @@ i32x8 q6_k_products(const uint8_t* block, const int8_t* x, const int16_t* sums) 
   return reinterpret_cast<i32x8>(_mm256_sub_epi32(sum, _mm256_slli_epi32(offset, 5)));
 #elif defined(__AVX2__)
   using u16x16 = uint16_t __attribute__((vector_size(32)));
+  const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
   __m256i sum = _mm256_setzero_si256();
   for (int h = 0; h < 2; ++h) {
     u16x16 ql0, ql1, qh, quarters[4];
@@ -667,17 +668,19 @@ i32x8 q6_k_products(const uint8_t* block, const int8_t* x, const int16_t* sums) 
     std::memcpy(&ql1, block + 64 * h + 32, sizeof ql1);
     std::memcpy(&qh, block + 128 + 32 * h, sizeof qh);
     q6_k_quarters(ql0, ql1, qh, quarters);
+    // Scales 8h .. 8h + 7 as 16-bit words in both halves; quarter g takes word 2g in the low half, 2g + 1 high.
+    const __m256i half_scales = h == 0 ? _mm256_permute2x128_si256(scales16, scales16, 0x00)
+                                       : _mm256_permute2x128_si256(scales16, scales16, 0x11);
     for (int g = 0; g < 4; ++g) {
-      const int k = 8 * h + 2 * g;  // the first of the quarter's two scales
       const __m256i products = _mm256_maddubs_epi16(
           reinterpret_cast<__m256i>(quarters[g]),
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 128 * h + 32 * g)));
-      const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(sc[k + 1]), _mm_set1_epi16(sc[k]));
-      sum = _mm256_add_epi32(sum, _mm256_madd_epi16(products, scales));
+      const __m256i pick = _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(0x0100 + 0x0202 * (2 * g + 1))),
+                                            _mm_set1_epi16(static_cast<int16_t>(0x0100 + 0x0202 * (2 * g))));
+      sum = _mm256_add_epi32(sum, _mm256_madd_epi16(products, _mm256_shuffle_epi8(half_scales, pick)));
     }
   }
-  const __m256i offset = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sums)),
-                                           _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc))));
+  const __m256i offset = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sums)), scales16);
   return reinterpret_cast<i32x8>(_mm256_sub_epi32(sum, _mm256_slli_epi32(offset, 5)));
 #else
   i32x8 lanes{};
